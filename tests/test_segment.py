@@ -1,0 +1,181 @@
+import gzip
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from trainer.segment import (InputError, decode_html, decode_text, segment, segment_html,
+                             segment_text, sniff_format)
+
+from conftest import SEED
+
+PAGE = """<!DOCTYPE html><html><head><title>Test page</title>
+<style>.x{color:red}</style><script>var hidden = "never shown";</script></head>
+<body>
+<nav class="main-menu"><ul><li><a href="/">Home</a></li><li><a href="/news">News</a></li></ul></nav>
+<article id="story">
+<h1>Floods hit the <em>valley</em></h1>
+<p>The river rose by <b>two metres</b> overnight, officials said.</p>
+<p>About 300 homes were evacuated.<br>Schools are closed.</p>
+<!-- a comment that must vanish -->
+<div style="display: none">Invisible promo</div>
+<p hidden>Also hidden</p>
+<table><tr><td>Rainfall</td><td>120 mm</td></tr></table>
+</article>
+<footer><p>Copyright 2024 <a href="/about">Example News</a></p></footer>
+</body></html>"""
+
+
+def non_space(s: str) -> str:
+    return "".join(s.split())
+
+
+def test_seed_gives_its_36_non_empty_lines():
+    text = SEED.read_text(encoding="utf-8")
+    paragraphs = segment_text(text)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert [p.text for p in paragraphs] == [" ".join(line.split()) for line in lines]
+    assert len(paragraphs) == 36
+    for p in paragraphs:
+        assert text[p.start:p.end] == lines[p.index]
+
+
+def test_hard_wrapped_prose_is_rejoined():
+    text = ("The council voted on Tuesday to approve the new budget for the\n"
+            "coming year, which raises spending on schools by four percent.\n"
+            "\n"
+            "Short heading\n"
+            "Next paragraph starts here.\n")
+    paragraphs = segment_text(text)
+    assert [p.text for p in paragraphs] == [
+        "The council voted on Tuesday to approve the new budget for the coming year, which "
+        "raises spending on schools by four percent.",
+        "Short heading",
+        "Next paragraph starts here.",
+    ]
+    assert text[paragraphs[0].start:paragraphs[0].end].count("\n") == 1
+
+
+def test_fixed_width_wrapping_is_rejoined_even_before_capitals():
+    words = ("Officials in Springfield said the bridge would reopen in March after repairs "
+             "that cost the city about 4 million dollars according to Mayor Quimby and "
+             "Director Flanders who both spoke on Monday").split()
+    lines, line = [], ""
+    for w in words:
+        if len(line) + len(w) + 1 > 60:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    lines.append(line)
+    text = "\n".join(lines) + "\n\nA second paragraph.\n"
+    paragraphs = segment_text(text)
+    assert len(paragraphs) == 2
+    assert paragraphs[0].text == " ".join(words)
+
+
+def test_html_blocks_in_reading_order_with_structure():
+    article = segment_html(PAGE.encode("utf-8"))
+    texts = [p.text for p in article.paragraphs]
+    assert texts == [
+        "Home", "News", "Floods hit the valley",
+        "The river rose by two metres overnight, officials said.",
+        "About 300 homes were evacuated.", "Schools are closed.",
+        "Rainfall", "120 mm", "Copyright 2024 Example News",
+    ]
+    assert article.title == "Test page"
+    by_text = {p.text: p for p in article.paragraphs}
+    assert by_text["Home"].in_list and by_text["Home"].link_density == 1.0
+    assert "menu" in by_text["Home"].class_tokens and "nav" in by_text["Home"].path
+    assert by_text["Floods hit the valley"].heading_level == 1
+    assert by_text["Floods hit the valley"].tag == "h1"
+    assert by_text["Rainfall"].in_table and not by_text["Rainfall"].in_list
+    assert "story" in by_text["Rainfall"].class_tokens
+    footer = by_text["Copyright 2024 Example News"]
+    assert "footer" in footer.path and 0 < footer.link_density < 1
+    for p in article.paragraphs:
+        assert article.text[p.start:p.end] == p.text
+        assert p.source_line > 0
+    assert article.text.splitlines() == texts
+
+
+def test_html_accepts_gzip_and_declared_encodings():
+    latin = '<html><head><meta charset="iso-8859-1"></head><body><p>Café crème</p></body></html>'
+    raw = latin.encode("iso-8859-1")
+    assert segment_html(raw).paragraphs[0].text == "Café crème"
+    assert segment_html(gzip.compress(raw)).paragraphs[0].text == "Café crème"
+    utf16 = "\ufeff<html><body><p>Grüße</p></body></html>".encode("utf-16")
+    assert segment_html(utf16).paragraphs[0].text == "Grüße"
+
+
+def test_undeclared_non_utf8_html_is_detected():
+    page = "<html><body><p>" + "Les élèves ont été très contents de leur journée. " * 5 + "</p></body></html>"
+    text = segment_html(page.encode("cp1252")).paragraphs[0].text
+    assert "élèves" in text
+
+
+def test_broken_and_empty_html():
+    assert segment_html(b"").paragraphs == []
+    assert segment_html(b"   ").paragraphs == []
+    broken = b"<html><body><div><p>Unclosed <b>bold<p>next</div></span></table>tail"
+    assert [p.text for p in segment_html(broken).paragraphs] == ["Unclosed bold", "next", "tail"]
+    xml_declared = '<?xml version="1.0" encoding="utf-8"?><html><body><p>ok</p></body></html>'
+    assert segment_html(xml_declared).paragraphs[0].text == "ok"
+
+
+def test_bad_text_input_names_the_input_and_line():
+    with pytest.raises(InputError, match=r"notes\.txt: line 2: not valid UTF-8"):
+        decode_text(b"fine\nbad \xff byte\n", "notes.txt")
+    with pytest.raises(InputError, match="binary"):
+        decode_text(b"\x00\x01\x02PNG", "image.txt")
+    with pytest.raises(InputError, match="gzip"):
+        decode_text(b"\x1f\x8b\x08broken", "a.txt.gz")
+
+
+def test_format_sniffing():
+    assert sniff_format(b"<!doctype html><p>x") == "html"
+    assert sniff_format("  <html>") == "html"
+    assert sniff_format(gzip.compress(b"<html><body>x</body></html>")) == "html"
+    assert sniff_format(SEED.read_bytes()) == "text"
+    assert segment(SEED.read_bytes()).format == "text"
+    assert segment(PAGE).format == "html"
+
+
+@given(st.text())
+@settings(max_examples=300, deadline=None)
+def test_text_segmentation_keeps_every_character_in_order(text):
+    paragraphs = segment_text(text)
+    assert non_space("".join(p.text for p in paragraphs)) == non_space(text)
+    previous_end = 0
+    for i, p in enumerate(paragraphs):
+        assert p.index == i and previous_end <= p.start <= p.end <= len(text)
+        assert " ".join(text[p.start:p.end].split()) == p.text and p.text
+        previous_end = p.end
+
+
+@given(st.lists(st.sampled_from(["word", "Word.", "", " ", "a long line of prose that goes on",
+                                 "\t", "lower", "\r"]), max_size=30))
+def test_text_segmentation_on_line_structures(lines):
+    text = "\n".join(lines)
+    paragraphs = segment_text(text)
+    assert non_space("".join(p.text for p in paragraphs)) == non_space(text)
+
+
+@given(st.binary(max_size=2000))
+@settings(max_examples=200, deadline=None)
+def test_html_segmentation_never_raises_unexpectedly_on_bytes(data):
+    try:
+        article = segment_html(data)
+    except InputError:
+        return
+    for p in article.paragraphs:
+        assert article.text[p.start:p.end] == p.text
+
+
+@given(st.lists(st.sampled_from(list("<>/ab pdiv=\"'&;!-é") + ["<p>", "</p>", "<div>", "<br>"]),
+                max_size=120).map("".join))
+@settings(max_examples=200, deadline=None)
+def test_html_segmentation_keeps_text_of_tag_soup(markup):
+    article = segment_html(markup)
+    for p in article.paragraphs:
+        assert article.text[p.start:p.end] == p.text
+    assert decode_html(markup) == markup

@@ -1,0 +1,46 @@
+"""Corpus adapters: each turns one labelled corpus into canonical paragraph rows.
+
+An adapter is a function ``(options, log) -> Iterator[list[dict]]`` registered by name with
+:func:`adapter`. It yields one article at a time (a list of rows from
+:func:`trainer.rows.article_rows`, labels filled in), so a build streams. ``options`` is the
+adapter's table from the build config (always with ``path``); a row may carry a ``"split"`` key
+to pin it to an official split. Anything an adapter cannot use is reported through
+``log.skip(item, reason)``, never dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+Adapter = Callable[[dict, "BuildLog"], Iterator[list[dict]]]
+ADAPTERS: dict[str, Adapter] = {}
+
+
+def adapter(name: str) -> Callable[[Adapter], Adapter]:
+    def register(fn: Adapter) -> Adapter:
+        ADAPTERS[name] = fn
+        return fn
+    return register
+
+
+@dataclass
+class BuildLog:
+    """What a build skipped and why, and each adapter's own measurements."""
+
+    skipped: list[dict] = field(default_factory=list)
+    stats: dict[str, dict] = field(default_factory=dict)
+
+    def skip(self, source: str, item: str, reason: str) -> None:
+        self.skipped.append({"source": source, "item": item, "reason": reason})
+
+    def skip_counts(self) -> Counter:
+        return Counter((s["source"], s["reason"].split(":")[0]) for s in self.skipped)
+
+
+def load_adapters() -> dict[str, Adapter]:
+    """Import the adapter modules (which register themselves) and return the registry."""
+    from . import annotated, debates, web  # noqa: F401
+
+    return ADAPTERS

@@ -1,0 +1,229 @@
+"""Build the labelled paragraph dataset from corpus adapters, split by site or document.
+
+``build(config)`` streams every configured corpus through its adapter, assigns each article to
+train / validation / test by a seeded hash of its group (site host or source document, never
+the paragraph), writes each split to Parquet as it goes, and saves a ``datasets.DatasetDict``
+with ``save_to_disk`` beside a summary of rows and label balance per source and split.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import resource
+import shutil
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from datasets import Dataset, DatasetDict, load_from_disk
+
+from .config import Option, load_config
+from .corpora import BuildLog, load_adapters
+from .rows import CLAIM_LABELS, COLUMNS, CONTENT_LABELS, FEATURES
+
+SPLITS = ("train", "validation", "test")
+_BATCH_ROWS = 4096
+
+SOURCE_SCHEMA = {
+    "adapter": Option(str, "", help="adapter name; defaults to the table's name"),
+    "path": Option(str, path=True),
+    "claims": Option(str, "", path=True, help="claim labels to join (wcxb, scrapinghub)"),
+    "claimbuster": Option(str, "", path=True, help="ClaimBuster folder for debate context"),
+    "page_types": Option(list, []),
+    "enabled": Option(bool, True),
+}
+BUILD_SCHEMA = {
+    "output": {"path": Option(str, "build/data", path=True), "parquet": Option(bool, True)},
+    "split": {
+        "seed": Option(int, 13),
+        "validation": Option(float, 0.15),
+        "test": Option(float, 0.2),
+    },
+    "sources": {"*": SOURCE_SCHEMA},
+}
+
+
+def split_of(group: str, seed: int, validation: float, test: float) -> str:
+    """Deterministic split for a group: a seeded hash mapped to [0, 1)."""
+    digest = hashlib.blake2b(f"{seed}\0{group}".encode(), digest_size=8).digest()
+    u = int.from_bytes(digest, "big") / 2**64
+    if u < test:
+        return "test"
+    return "validation" if u < test + validation else "train"
+
+
+class _SplitWriter:
+    """Buffers rows per split and appends them to one Parquet file per split."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.schema = FEATURES.arrow_schema
+        self.buffers: dict[str, list[dict]] = defaultdict(list)
+        self.writers: dict[str, pq.ParquetWriter] = {}
+
+    def add(self, split: str, rows: list[dict]) -> None:
+        buffer = self.buffers[split]
+        buffer.extend(rows)
+        if len(buffer) >= _BATCH_ROWS:
+            self._write(split)
+
+    def _write(self, split: str) -> None:
+        rows = self.buffers[split]
+        if not rows:
+            return
+        table = pa.Table.from_pydict({c: [r[c] for r in rows] for c in COLUMNS}, schema=self.schema)
+        if split not in self.writers:
+            self.writers[split] = pq.ParquetWriter(self.folder / f"{split}.parquet", self.schema)
+        self.writers[split].write_table(table)
+        rows.clear()
+
+    def close(self) -> None:
+        for split in SPLITS:
+            self._write(split)
+            if split not in self.writers:  # an empty split still gets a (typed) file
+                pq.write_table(self.schema.empty_table(), self.folder / f"{split}.parquet")
+        for writer in self.writers.values():
+            writer.close()
+
+
+def _count(summary: dict, source: str, split: str, rows: list[dict]) -> None:
+    entry = summary.setdefault(source, {}).setdefault(split, Counter())
+    entry["rows"] += len(rows)
+    entry["articles"] += 1
+    for row in rows:
+        entry["content=" + CONTENT_LABELS[row["content"]]] += 1
+        entry["claim=" + CLAIM_LABELS[row["claim"]]] += 1
+
+
+def build(config: dict, progress: bool = False) -> DatasetDict:
+    """Build, save and return the dataset described by a validated build config."""
+    started = time.perf_counter()
+    adapters = load_adapters()
+    split_cfg = config["split"]
+    output = Path(config["output"]["path"])
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+    try:
+        (staging / "parquet").mkdir()
+        log = BuildLog()
+        writer = _SplitWriter(staging / "parquet")
+        counts: dict = {}
+        groups_by_split: dict[str, set] = defaultdict(set)
+        for name, options in config["sources"].items():
+            if not options["enabled"]:
+                continue
+            adapter_name = options["adapter"] or name
+            if adapter_name not in adapters:
+                raise ValueError(f"sources.{name}: unknown adapter {adapter_name!r} "
+                                 f"(known: {', '.join(sorted(adapters))})")
+            articles = adapters[adapter_name](options, log)
+            if progress:
+                from tqdm import tqdm
+                articles = tqdm(articles, desc=name, unit=" articles", leave=False)
+            for rows in articles:
+                if not rows:
+                    continue
+                pinned = rows[0].get("split")
+                split = pinned or split_of(rows[0]["group"], split_cfg["seed"],
+                                           split_cfg["validation"], split_cfg["test"])
+                if not pinned:
+                    groups_by_split[split].add(rows[0]["group"])
+                writer.add(split, rows)
+                _count(counts, name, split, rows)
+        writer.close()
+
+        splits = DatasetDict({
+            s: Dataset.from_parquet(str(staging / "parquet" / f"{s}.parquet"), features=FEATURES,
+                                    cache_dir=str(staging / ".cache"))
+            for s in SPLITS
+        })
+        splits.save_to_disk(str(staging / "dataset"))
+        shutil.rmtree(staging / ".cache", ignore_errors=True)
+        if not config["output"]["parquet"]:
+            shutil.rmtree(staging / "parquet")
+        summary = {
+            "rows": {s: len(splits[s]) for s in SPLITS},
+            "sources": {src: {s: dict(c) for s, c in per.items()} for src, per in counts.items()},
+            "stats": log.stats,
+            "skipped": {f"{src}: {reason}": n for (src, reason), n in log.skip_counts().items()},
+            "groups_in_several_splits": _shared_groups(groups_by_split),
+            "seconds": round(time.perf_counter() - started, 1),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "config": config,
+        }
+        (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        (staging / "summary.md").write_text(summary_markdown(summary))
+        with (staging / "skipped.jsonl").open("w") as f:
+            for item in log.skipped:
+                f.write(json.dumps(item) + "\n")
+        _replace_dir(staging, output)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return load_from_disk(str(output / "dataset"))
+
+
+def _shared_groups(groups_by_split: dict[str, set]) -> list[str]:
+    seen: dict = {}
+    shared = set()
+    for split, groups in groups_by_split.items():
+        for group in groups:
+            if seen.setdefault(group, split) != split:
+                shared.add(group)
+    return sorted(shared)
+
+
+def _replace_dir(staging: Path, output: Path) -> None:
+    """Swap the finished build into place; the old one is removed only after the rename."""
+    old = None
+    if output.exists():
+        old = output.with_name(f".{output.name}.old-{os.getpid()}")
+        os.replace(output, old)
+    os.replace(staging, output)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def summary_markdown(summary: dict) -> str:
+    lines = ["# Dataset summary", "", f"Built in {summary['seconds']} s, peak RSS "
+             f"{summary['peak_rss_mb']} MB.", "", "| source | split | articles | rows | content | "
+             "boilerplate | content unknown | claim | non-claim |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for source, per in summary["sources"].items():
+        for split in SPLITS:
+            c = per.get(split)
+            if not c:
+                continue
+            lines.append(
+                f"| {source} | {split} | {c.get('articles', 0)} | {c.get('rows', 0)} | "
+                f"{c.get('content=content', 0)} | {c.get('content=boilerplate', 0)} | "
+                f"{c.get('content=unknown', 0)} | {c.get('claim=claim', 0)} | "
+                f"{c.get('claim=non-claim', 0)} |")
+    if summary["stats"]:
+        lines += ["", "## Adapter measurements", ""]
+        for source, stats in summary["stats"].items():
+            lines.append(f"- **{source}**: " + ", ".join(f"{k} = {v}" for k, v in stats.items()))
+    lines += ["", "## Skipped", ""]
+    lines += [f"- {k}: {n}" for k, n in summary["skipped"].items()] or ["- nothing"]
+    if summary["groups_in_several_splits"]:
+        lines += ["", "## Groups found in more than one split (a bug)", ""]
+        lines += [f"- {g}" for g in summary["groups_in_several_splits"]]
+    return "\n".join(lines) + "\n"
+
+
+def load_build_config(path, overrides=()) -> dict:
+    return load_config(path, BUILD_SCHEMA, overrides)
+
+
+def load_dataset(path: str | os.PathLike) -> DatasetDict:
+    """Load a built dataset: the build's output folder or its ``dataset`` subfolder."""
+    path = Path(path)
+    if (path / "dataset").is_dir():
+        path = path / "dataset"
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path}: no built dataset here; run `trainer build CONFIG` first")
+    return load_from_disk(str(path))

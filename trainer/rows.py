@@ -1,0 +1,66 @@
+"""The canonical paragraph row: one shape shared by datasets, features, training and prediction.
+
+A row is a plain ``dict`` (a column of a ``datasets.Dataset`` or ``pandas.DataFrame``). Every
+stage after segmentation reads and writes these columns, so a model trained on a built dataset
+can be applied to rows made from a new article by :func:`article_rows`.
+"""
+
+from __future__ import annotations
+
+from datasets import ClassLabel, Features, Value
+
+from .segment import Article
+
+CONTENT_LABELS = ("boilerplate", "content", "unknown")
+CLAIM_LABELS = ("non-claim", "claim", "unknown")
+UNKNOWN = 2  # the index of "unknown" in both label sets
+
+FEATURES = Features({
+    "source": Value("string"),        # corpus adapter that produced the row
+    "article_id": Value("string"),    # unique across sources, e.g. "wcxb:0001"
+    "group": Value("string"),         # split unit: site host for web pages, document otherwise
+    "url": Value("string"),
+    "page_type": Value("string"),     # WCXB page type, "transcript", or "" when unknown
+    "format": Value("string"),        # "html" or "text": what the article was given as
+    "speaker": Value("string"),       # transcripts only
+    "index": Value("int32"),          # paragraph position in the article
+    "n_paragraphs": Value("int32"),   # paragraphs in the article
+    "start": Value("int64"),          # offsets into the article's text (see trainer.segment)
+    "end": Value("int64"),
+    "text": Value("string"),
+    "tag": Value("string"),
+    "heading_level": Value("int8"),
+    "in_list": Value("bool"),
+    "in_table": Value("bool"),
+    "link_density": Value("float32"),
+    "dom_depth": Value("int16"),
+    "path": Value("string"),
+    "class_tokens": Value("string"),
+    "content": ClassLabel(names=list(CONTENT_LABELS)),
+    "claim": ClassLabel(names=list(CLAIM_LABELS)),
+    # Where each label came from: "gold" (people labelled it), "aligned" (derived by aligning
+    # with a gold reference text; see trainer.align for its measured quality), "" when unknown.
+    "content_origin": Value("string"),
+    "claim_origin": Value("string"),
+})
+
+COLUMNS = tuple(FEATURES)
+
+
+def article_rows(article: Article, *, source: str, article_id: str, group: str, url: str = "",
+                 page_type: str = "", speaker: list[str] | None = None) -> list[dict]:
+    """Rows for every paragraph of ``article``, labels unknown (adapters fill them in)."""
+    n = len(article.paragraphs)
+    return [
+        {
+            "source": source, "article_id": article_id, "group": group, "url": url,
+            "page_type": page_type, "format": article.format,
+            "speaker": speaker[p.index] if speaker else "",
+            "index": p.index, "n_paragraphs": n, "start": p.start, "end": p.end, "text": p.text,
+            "tag": p.tag, "heading_level": p.heading_level, "in_list": p.in_list,
+            "in_table": p.in_table, "link_density": p.link_density, "dom_depth": p.dom_depth,
+            "path": p.path, "class_tokens": p.class_tokens,
+            "content": UNKNOWN, "claim": UNKNOWN, "content_origin": "", "claim_origin": "",
+        }
+        for p in article.paragraphs
+    ]

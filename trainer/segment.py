@@ -1,0 +1,388 @@
+"""Segment an article (plain text or HTML) into paragraphs with character offsets.
+
+Both inputs give the same record shape, :class:`Paragraph`, inside an :class:`Article`.
+``article.text[p.start:p.end]`` is always the paragraph's raw text:
+
+* for plain text, ``article.text`` is the input itself;
+* for HTML, ``article.text`` is the page's plain-text rendering (one block per line, like
+  the seed articles), so a labelled HTML page also yields a text version with the same
+  paragraphs. ``Paragraph.source_line`` points back into the HTML source.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree, html as lxml_html
+
+__all__ = [
+    "Article",
+    "InputError",
+    "Paragraph",
+    "decode_html",
+    "decode_text",
+    "normalise",
+    "segment",
+    "segment_html",
+    "segment_text",
+]
+
+
+class InputError(ValueError):
+    """Bad input: the message names the input and, where known, the line or byte."""
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    index: int
+    start: int
+    end: int
+    text: str
+    # Structure features; HTML input only (plain text leaves the defaults).
+    tag: str = ""
+    heading_level: int = 0
+    in_list: bool = False
+    in_table: bool = False
+    link_density: float = 0.0
+    dom_depth: int = 0
+    path: str = ""
+    class_tokens: str = ""
+    source_line: int = 0
+
+
+@dataclass(slots=True)
+class Article:
+    format: str  # "text" or "html"
+    text: str
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    title: str = ""
+
+
+def normalise(raw: str) -> str:
+    """Collapse every run of whitespace to one space and trim."""
+    return " ".join(raw.split())
+
+
+# --------------------------------------------------------------------------- plain text
+
+_SENTENCE_END = tuple(".!?…:;\"”’')]»")
+_MIN_WRAPPED_LINE = 30
+
+
+def _looks_hard_wrapped(lengths: list[int]) -> int:
+    """Return the wrap width when most lines stop near one column (e-mail style text), else 0."""
+    if len(lengths) < 4:
+        return 0
+    width = max(lengths)
+    if not 40 <= width <= 100:
+        return 0
+    near = sum(1 for n in lengths if n >= 0.75 * width)
+    return width if near >= 0.5 * len(lengths) else 0
+
+
+def _continues(prev: str, line: str, wrap_width: int) -> bool:
+    """Does ``line`` continue the prose of ``prev`` (a hard-wrapped sentence)?"""
+    if len(prev) < _MIN_WRAPPED_LINE or prev.endswith(_SENTENCE_END):
+        return False
+    if line[0].islower():
+        return True
+    return bool(wrap_width) and len(prev) >= 0.75 * wrap_width
+
+
+def segment_text(text: str) -> list[Paragraph]:
+    """One paragraph per non-empty line; hard-wrapped prose lines are joined back together.
+
+    A blank line always ends a paragraph. A line continues the previous one only when that
+    line is long, lacks sentence-final punctuation, and the next starts in lower case (or the
+    whole text is wrapped at a fixed width), so one-block-per-line page text is never merged.
+    """
+    lines: list[tuple[int, int, str]] = []  # (start, end without line break, stripped)
+    pos = 0
+    for raw in text.splitlines(keepends=True):
+        body = raw.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+        lines.append((pos, pos + len(body), body.strip()))
+        pos += len(raw)
+    wrap_width = _looks_hard_wrapped([len(s) for _, _, s in lines if s])
+
+    spans: list[list[int]] = []
+    prev = ""
+    for start, end, stripped in lines:
+        if not stripped:
+            prev = ""
+            continue
+        if prev and _continues(prev, stripped, wrap_width):
+            spans[-1][1] = end
+        else:
+            spans.append([start, end])
+        prev = stripped
+    paragraphs = []
+    for start, end in spans:
+        raw = text[start:end]
+        lead = len(raw) - len(raw.lstrip())
+        trail = len(raw) - len(raw.rstrip())
+        start, end = start + lead, end - trail
+        paragraphs.append(Paragraph(len(paragraphs), start, end, normalise(text[start:end])))
+    return paragraphs
+
+
+# --------------------------------------------------------------------------- decoding
+
+_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
+
+
+def _ungzip(data: bytes, name: str) -> bytes:
+    if data[:2] != b"\x1f\x8b":
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError) as exc:
+        raise InputError(f"{name}: broken gzip data ({exc})") from None
+
+
+def _check_not_binary(data: bytes, name: str) -> None:
+    sample = data[:4096]
+    if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InputError(f"{name}: looks like binary data (NUL byte at offset {sample.index(0)})")
+
+
+def decode_text(data: bytes, name: str = "<input>") -> str:
+    """Decode a plain-text article: UTF-8 (with or without BOM), or UTF-16 with a BOM."""
+    data = _ungzip(data, name)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    _check_not_binary(data, name)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"{name}: line {line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset "
+            f"{exc.start}); convert the file to UTF-8"
+        ) from None
+
+
+_LATIN_FAMILY = frozenset({"cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso8859_2",
+                           "iso8859_9", "iso8859_15", "mac_roman", "cp850"})
+
+
+def decode_html(data: bytes | str, name: str = "<input>") -> str:
+    """Decode HTML bytes: BOM, then the declared charset, then UTF-8, then a detected charset."""
+    if isinstance(data, str):
+        return data
+    data = _ungzip(data, name)
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"),
+                          (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            return data.decode(encoding, errors="replace")
+    _check_not_binary(data, name)
+    declared = _CHARSET_RE.search(data[:8192])
+    if declared:
+        try:
+            return data.decode(declared.group(1).decode("ascii").lower(), errors="replace")
+        except LookupError:
+            pass  # an unknown charset name: fall through to detection
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise InputError(f"{name}: cannot detect the text encoding of this HTML")
+    # Detectors confuse the Latin single-byte code pages on short text; windows-1252 is the
+    # web's default for undeclared pages (WHATWG), so prefer it within that family.
+    if best.encoding in _LATIN_FAMILY:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            pass
+    return str(best)
+
+
+# --------------------------------------------------------------------------- HTML
+
+_DROP_TAGS = frozenset({
+    "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed",
+    "canvas", "head", "select", "option", "datalist", "video", "audio", "map",
+})
+_BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details",
+    "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1",
+    "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "html", "legend", "li", "main",
+    "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot",
+    "th", "thead", "tr", "ul", "br", "button", "label", "textarea",
+})
+_HIDDEN_XPATH = etree.XPath(
+    '//*[@hidden or @aria-hidden="true" or contains(@style, "none") or contains(@style, "hidden")]')
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_TOKEN_RE = re.compile(r"[a-z]+")
+_MAX_CLASS_TOKENS = 12
+_LIST_TAGS = frozenset({"li", "ul", "ol", "dl", "dd", "dt", "menu"})
+_TABLE_TAGS = frozenset({"td", "th", "table"})
+_HEADINGS = {f"h{n}": n for n in range(1, 7)}
+_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=True)
+
+
+def _remove_keeping_tail(el) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
+def _parse(markup: str, name: str):
+    # lxml rejects str input that declares an encoding; strip the XML declaration first.
+    markup = re.sub(r"^\s*<\?xml[^>]*>", "", markup, count=1)
+    if not markup.strip():
+        return None, ""
+    try:
+        root = etree.fromstring(markup, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise InputError(f"{name}: cannot parse HTML ({exc})") from None
+    if root is None:
+        return None, ""
+    title_el = root.find(".//title")
+    title = normalise(title_el.text or "") if title_el is not None else ""
+    etree.strip_elements(root, *_DROP_TAGS, with_tail=False)
+    for el in _HIDDEN_XPATH(root):
+        style = el.get("style")
+        if style is None or _HIDDEN_STYLE.search(style) or el.get("hidden") is not None \
+                or el.get("aria-hidden") == "true":
+            _remove_keeping_tail(el)
+    return root, title
+
+
+def _merge_tokens(el, inherited: str) -> str:
+    """Class/id tokens of ``el`` then of its ancestors (``inherited``), innermost first, capped."""
+    attrs = el.get("class"), el.get("id")
+    if attrs == (None, None):
+        return inherited
+    tokens = _TOKEN_RE.findall(" ".join(a for a in attrs if a).lower())
+    if inherited:
+        tokens += inherited.split(" ")
+    return " ".join(list(dict.fromkeys(tokens))[:_MAX_CLASS_TOKENS])
+
+
+def segment_html(data: bytes | str, name: str = "<input>") -> Article:
+    """Split an HTML page into text blocks in reading order; returns its text rendering too.
+
+    Scripts, styles, comments and hidden nodes are dropped. Each block keeps what markup tells
+    and text cannot: its tag, heading level, list/table membership, link density, DOM depth,
+    tag path and class/id tokens of its ancestors.
+    """
+    root, title = _parse(decode_html(data, name), name)
+    if root is None:
+        return Article("html", "", [], "")
+
+    lines: list[str] = []
+    paragraphs: list[Paragraph] = []
+    # Ancestor state, kept incrementally so each text node costs O(1).
+    elements: list = []
+    paths: list[str] = [""]
+    block_tags: list[str] = [""]
+    headings: list[int] = [0]
+    tokens: list[str] = [""]
+    n_list = n_table = n_link = 0
+    # The block being filled.
+    parts: list[str] = []
+    link_chars = 0
+    opened = None  # (element, path, block tag, heading, in list, in table, depth) at its first text
+
+    def add(text: str) -> None:
+        nonlocal link_chars, opened
+        if opened is None:
+            if text.isspace():
+                return
+            opened = (elements[-1], paths[-1], block_tags[-1], headings[-1], n_list > 0,
+                      n_table > 0, len(elements), tokens[-1])
+        parts.append(text)
+        if n_link:
+            link_chars += len(text.strip())
+
+    def flush() -> None:
+        nonlocal link_chars, opened
+        if opened is not None:
+            text = normalise("".join(parts))
+            if text:
+                el, path, tag, heading, in_list, in_table, depth, class_tokens = opened
+                start = paragraphs[-1].end + 1 if paragraphs else 0
+                paragraphs.append(Paragraph(
+                    index=len(paragraphs), start=start, end=start + len(text), text=text,
+                    tag=tag, heading_level=heading, in_list=in_list, in_table=in_table,
+                    link_density=min(1.0, link_chars / len(text)), dom_depth=depth, path=path,
+                    class_tokens=class_tokens, source_line=el.sourceline or 0,
+                ))
+                lines.append(text)
+        parts.clear()
+        link_chars = 0
+        opened = None
+
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        if event == "start":
+            is_block = tag in _BLOCK_TAGS
+            if is_block:
+                flush()
+            elements.append(el)
+            paths.append(f"{paths[-1]}>{tag}" if len(paths) > 1 else tag)
+            block_tags.append(tag if is_block and tag != "br" else block_tags[-1])
+            headings.append(_HEADINGS.get(tag, headings[-1]))
+            tokens.append(_merge_tokens(el, tokens[-1]))
+            n_list += tag in _LIST_TAGS
+            n_table += tag in _TABLE_TAGS
+            n_link += tag == "a"
+            if el.text:
+                add(el.text)
+        else:
+            elements.pop()
+            paths.pop()
+            block_tags.pop()
+            headings.pop()
+            tokens.pop()
+            n_list -= tag in _LIST_TAGS
+            n_table -= tag in _TABLE_TAGS
+            n_link -= tag == "a"
+            if tag in _BLOCK_TAGS:
+                flush()
+            if el.tail:
+                add(el.tail)
+    flush()
+    return Article("html", "\n".join(lines), paragraphs, title)
+
+
+def segment(data: bytes | str, format: str | None = None, name: str = "<input>") -> Article:
+    """Segment text or HTML; ``format`` is "text", "html" or None to decide from the content."""
+    if format is None:
+        format = sniff_format(data)
+    if format == "html":
+        return segment_html(data, name)
+    if format != "text":
+        raise ValueError(f"unknown input format {format!r}: use 'text' or 'html'")
+    text = decode_text(data, name) if isinstance(data, bytes) else data
+    return Article("text", text, segment_text(text))
+
+
+_HTML_SNIFF = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|div|p)\b",
+                         re.I | re.S)
+
+
+def sniff_format(data: bytes | str) -> str:
+    """Guess "html" or "text" from the first bytes."""
+    head = data[:2048]
+    if isinstance(head, str):
+        head = head.encode("utf-8", errors="replace")
+    if head[:2] == b"\x1f\x8b":
+        head = _ungzip(data, "<input>")[:2048]
+    return "html" if _HTML_SNIFF.match(head.lstrip(codecs.BOM_UTF8)) else "text"
