@@ -15,6 +15,7 @@ import codecs
 import gzip
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from lxml import etree, html as lxml_html
 
@@ -216,8 +217,7 @@ _BLOCK_TAGS = frozenset({
     "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot",
     "th", "thead", "tr", "ul", "br", "button", "label", "textarea",
 })
-_HIDDEN_XPATH = etree.XPath(
-    '//*[@hidden or @aria-hidden="true" or contains(@style, "none") or contains(@style, "hidden")]')
+_HIDDEN_XPATH = etree.XPath("//*[@style or @hidden or @aria-hidden]")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _TOKEN_RE = re.compile(r"[a-z]+")
 _MAX_CLASS_TOKENS = 12
@@ -264,10 +264,15 @@ def _parse(markup: str, name: str):
 
 def _merge_tokens(el, inherited: str) -> str:
     """Class/id tokens of ``el`` then of its ancestors (``inherited``), innermost first, capped."""
-    attrs = el.get("class"), el.get("id")
-    if attrs == (None, None):
+    classes, ids = el.get("class"), el.get("id")
+    if classes is None and ids is None:
         return inherited
-    tokens = _TOKEN_RE.findall(" ".join(a for a in attrs if a).lower())
+    return _merged_tokens(classes or "", ids or "", inherited)
+
+
+@lru_cache(maxsize=8192)
+def _merged_tokens(classes: str, ids: str, inherited: str) -> str:
+    tokens = _TOKEN_RE.findall(f"{classes} {ids}".lower())
     if inherited:
         tokens += inherited.split(" ")
     return " ".join(list(dict.fromkeys(tokens))[:_MAX_CLASS_TOKENS])
@@ -286,43 +291,28 @@ def segment_html(data: bytes | str, name: str = "<input>") -> Article:
 
     lines: list[str] = []
     paragraphs: list[Paragraph] = []
-    # Ancestor state, kept incrementally so each text node costs O(1).
-    elements: list = []
-    paths: list[str] = [""]
-    block_tags: list[str] = [""]
-    headings: list[int] = [0]
-    tokens: list[str] = [""]
+    # One entry per open element: (tag, enclosing block tag, heading level, class tokens,
+    # tag path); list/table/link membership are counters. All O(1) per element.
+    stack: list[tuple[str, str, int, str, str]] = [("", "", 0, "", "")]
     n_list = n_table = n_link = 0
-    # The block being filled.
+    # The block being filled: its text parts, characters inside links, and its context.
     parts: list[str] = []
     link_chars = 0
-    opened = None  # (element, path, block tag, heading, in list, in table, depth) at its first text
-
-    def add(text: str) -> None:
-        nonlocal link_chars, opened
-        if opened is None:
-            if text.isspace():
-                return
-            opened = (elements[-1], paths[-1], block_tags[-1], headings[-1], n_list > 0,
-                      n_table > 0, len(elements), tokens[-1])
-        parts.append(text)
-        if n_link:
-            link_chars += len(text.strip())
+    opened: tuple | None = None
 
     def flush() -> None:
         nonlocal link_chars, opened
-        if opened is not None:
-            text = normalise("".join(parts))
-            if text:
-                el, path, tag, heading, in_list, in_table, depth, class_tokens = opened
-                start = paragraphs[-1].end + 1 if paragraphs else 0
-                paragraphs.append(Paragraph(
-                    index=len(paragraphs), start=start, end=start + len(text), text=text,
-                    tag=tag, heading_level=heading, in_list=in_list, in_table=in_table,
-                    link_density=min(1.0, link_chars / len(text)), dom_depth=depth, path=path,
-                    class_tokens=class_tokens, source_line=el.sourceline or 0,
-                ))
-                lines.append(text)
+        text = normalise("".join(parts))
+        if text:
+            el, (_, block_tag, heading, tokens, path), in_list, in_table, depth = opened
+            start = paragraphs[-1].end + 1 if paragraphs else 0
+            paragraphs.append(Paragraph(
+                index=len(paragraphs), start=start, end=start + len(text), text=text,
+                tag=block_tag, heading_level=heading, in_list=in_list, in_table=in_table,
+                link_density=min(1.0, link_chars / len(text)), dom_depth=depth, path=path,
+                class_tokens=tokens, source_line=el.sourceline or 0,
+            ))
+            lines.append(text)
         parts.clear()
         link_chars = 0
         opened = None
@@ -332,33 +322,37 @@ def segment_html(data: bytes | str, name: str = "<input>") -> Article:
         if not isinstance(tag, str):
             continue
         if event == "start":
-            is_block = tag in _BLOCK_TAGS
-            if is_block:
-                flush()
-            elements.append(el)
-            paths.append(f"{paths[-1]}>{tag}" if len(paths) > 1 else tag)
-            block_tags.append(tag if is_block and tag != "br" else block_tags[-1])
-            headings.append(_HEADINGS.get(tag, headings[-1]))
-            tokens.append(_merge_tokens(el, tokens[-1]))
+            _, block_tag, heading, tokens, path = stack[-1]
+            if tag in _BLOCK_TAGS:
+                if opened is not None:
+                    flush()
+                if tag != "br":
+                    block_tag = tag
+            stack.append((tag, block_tag, _HEADINGS.get(tag, heading), _merge_tokens(el, tokens),
+                          f"{path}>{tag}" if path else tag))
             n_list += tag in _LIST_TAGS
             n_table += tag in _TABLE_TAGS
             n_link += tag == "a"
-            if el.text:
-                add(el.text)
+            text = el.text
         else:
-            elements.pop()
-            paths.pop()
-            block_tags.pop()
-            headings.pop()
-            tokens.pop()
+            stack.pop()
             n_list -= tag in _LIST_TAGS
             n_table -= tag in _TABLE_TAGS
             n_link -= tag == "a"
-            if tag in _BLOCK_TAGS:
+            if tag in _BLOCK_TAGS and opened is not None:
                 flush()
-            if el.tail:
-                add(el.tail)
-    flush()
+            text = el.tail
+        if not text:
+            continue
+        if opened is None:
+            if text.isspace():
+                continue
+            opened = (el, stack[-1], n_list > 0, n_table > 0, len(stack) - 1)
+        parts.append(text)
+        if n_link:
+            link_chars += len(text.strip())
+    if opened is not None:
+        flush()
     return Article("html", "\n".join(lines), paragraphs, title)
 
 

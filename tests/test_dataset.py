@@ -1,0 +1,111 @@
+import json
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from trainer.config import ConfigError
+from trainer.corpora import ADAPTERS
+from trainer.dataset import SPLITS, build, load_build_config, load_dataset, split_of
+from trainer.rows import FEATURES, article_rows
+from trainer.segment import Article, segment_text
+
+
+def _toy_adapter(options, log):
+    """Twenty small articles on eight sites; one article is reported as skipped."""
+    for i in range(20):
+        text = f"Menu\nStory {i} says the river rose by {i} metres.\nCopyright"
+        rows = article_rows(Article("text", text, segment_text(text)), source="toy",
+                            article_id=f"toy:{i}", group=f"site{i % 8}.example")
+        for row in rows:
+            row["content"] = int(row["text"].startswith("Story"))
+            row["content_origin"] = "gold"
+        yield rows
+    log.skip("toy", "page-99", "missing html")
+
+
+def _pinned_adapter(options, log):
+    text = "A sentence that is pinned to the test split."
+    rows = article_rows(Article("text", text, segment_text(text)), source="pinned",
+                        article_id="pinned:0", group="debate-1")
+    rows[0]["claim"], rows[0]["claim_origin"], rows[0]["split"] = 1, "gold", "test"
+    yield rows
+
+
+@pytest.fixture
+def toy_config(tmp_path, monkeypatch):
+    monkeypatch.setitem(ADAPTERS, "toy", _toy_adapter)
+    monkeypatch.setitem(ADAPTERS, "pinned", _pinned_adapter)
+    path = tmp_path / "data.toml"
+    path.write_text('[output]\npath = "out"\n[split]\nseed = 1\nvalidation = 0.25\ntest = 0.25\n'
+                    '[sources.toy]\npath = "."\n[sources.pinned]\npath = "."\n')
+    return path
+
+
+def test_build_splits_by_group_and_writes_everything(toy_config, tmp_path):
+    dataset = build(load_build_config(toy_config))
+    assert set(dataset) == set(SPLITS)
+    assert sum(len(d) for d in dataset.values()) == 20 * 3 + 1
+    assert dataset["train"].features == FEATURES
+    sites = {s: set(dataset[s]["group"]) for s in SPLITS}
+    assert not sites["train"] & sites["validation"]
+    assert not sites["train"] & sites["test"]
+    assert not sites["validation"] & sites["test"]
+    assert "debate-1" in sites["test"]
+    out = tmp_path / "out"
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["skipped"] == {"toy: missing html": 1}
+    assert summary["sources"]["toy"]["train"]["content=content"] == len(
+        [r for r in dataset["train"] if r["source"] == "toy" and r["content"] == 1])
+    assert (out / "parquet" / "train.parquet").exists()
+    assert json.loads((out / "skipped.jsonl").read_text())["item"] == "page-99"
+    reloaded = load_dataset(out)
+    assert reloaded["test"]["text"] == dataset["test"]["text"]
+
+
+def test_build_is_deterministic_and_replaces_atomically(toy_config, tmp_path):
+    first = build(load_build_config(toy_config))
+    second = build(load_build_config(toy_config))
+    for split in SPLITS:
+        assert first[split]["article_id"] == second[split]["article_id"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+
+def test_failed_build_leaves_previous_output(toy_config, tmp_path, monkeypatch):
+    build(load_build_config(toy_config))
+
+    def broken(options, log):
+        yield from _toy_adapter(options, log)
+        raise RuntimeError("corpus went away")
+
+    monkeypatch.setitem(ADAPTERS, "toy", broken)
+    with pytest.raises(RuntimeError):
+        build(load_build_config(toy_config))
+    assert load_dataset(tmp_path / "out")["train"].num_rows > 0
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+
+def test_config_errors(toy_config, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[sources.toy]\npath = "."\ncolour = "red"\n')
+    with pytest.raises(ConfigError, match="unknown key 'sources.toy.colour'"):
+        load_build_config(bad)
+    with pytest.raises(ValueError, match="unknown adapter 'nope'"):
+        build(load_build_config(toy_config, ['sources.x.adapter="nope"', 'sources.x.path="."']))
+
+
+@given(st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=50), st.integers(0, 99))
+@settings(max_examples=100, deadline=None)
+def test_split_is_a_function_of_group_and_seed(groups, seed):
+    assigned = {}
+    for g in groups:
+        s = split_of(g, seed, 0.15, 0.2)
+        assert s in SPLITS
+        assert assigned.setdefault(g, s) == s
+
+
+def test_split_fractions_are_respected():
+    counts = {s: 0 for s in SPLITS}
+    for i in range(5000):
+        counts[split_of(f"site{i}", 7, 0.15, 0.2)] += 1
+    assert abs(counts["test"] / 5000 - 0.2) < 0.03
+    assert abs(counts["validation"] / 5000 - 0.15) < 0.03
