@@ -18,7 +18,8 @@ PAGE = """<!DOCTYPE html><html><head><title>Test page</title>
 <p>About 300 homes were evacuated.<br>Schools are closed.</p>
 <!-- a comment that must vanish -->
 <div style="display: none">Invisible promo</div>
-<p hidden>Also hidden</p>
+<p hidden>Revealed by a script</p>
+<span aria-hidden="true">icon</span>
 <table><tr><td>Rainfall</td><td>120 mm</td></tr></table>
 </article>
 <footer><p>Copyright 2024 <a href="/about">Example News</a></p></footer>
@@ -80,7 +81,7 @@ def test_html_blocks_in_reading_order_with_structure():
         "Home", "News", "Floods hit the valley",
         "The river rose by two metres overnight, officials said.",
         "About 300 homes were evacuated.", "Schools are closed.",
-        "Rainfall", "120 mm", "Copyright 2024 Example News",
+        "Revealed by a script", "Rainfall", "120 mm", "Copyright 2024 Example News",
     ]
     assert article.title == "Test page"
     by_text = {p.text: p for p in article.paragraphs}
@@ -90,6 +91,8 @@ def test_html_blocks_in_reading_order_with_structure():
     assert by_text["Floods hit the valley"].tag == "h1"
     assert by_text["Rainfall"].in_table and not by_text["Rainfall"].in_list
     assert "story" in by_text["Rainfall"].class_tokens
+    assert "hidden" in by_text["Revealed by a script"].class_tokens.split()
+    assert "hidden" not in by_text["Rainfall"].class_tokens.split()
     footer = by_text["Copyright 2024 Example News"]
     assert "footer" in footer.path and 0 < footer.link_density < 1
     for p in article.paragraphs:
