@@ -248,3 +248,14 @@ def test_real_wcxb_pages_align_well(shared_data: Path):
     assert stats["gold_word_coverage"] >= 0.9
     assert stats["content_word_precision"] >= 0.9
     assert stats["claims_joined"] > 0
+
+
+def test_claim_label_goes_only_to_the_main_piece_of_a_split_claim_paragraph():
+    from trainer.corpora.web import _claim_pieces
+
+    rows = [{"index": i} for i in range(4)]
+    # A table-like paragraph: 40 words spread thinly over four cells → no cell is sure.
+    assert _claim_pieces(rows, {0: 10, 1: 10, 2: 10, 3: 10}, 40) == []
+    # One block holds most of the paragraph → only it is labelled.
+    assert _claim_pieces(rows[:2], {0: 30, 1: 10}, 40) == [rows[0]]
+    assert _claim_pieces(rows[:1], {0: 5}, 40) == rows[:1]

@@ -26,6 +26,7 @@ from ..segment import InputError, segment_html
 from . import BuildLog, adapter
 
 _CLAIM_VALUES = {"claim": 1, "non-claim": 0}
+_CLAIM_SHARE = 0.4
 
 
 # --------------------------------------------------------------------------- reading files
@@ -140,11 +141,13 @@ def _label_page(rows: list[dict], blocks: list[str], gold_paragraphs: list[str],
     """Fill in content labels by alignment and join the page's claim records onto its rows."""
     alignment = align_blocks(blocks, gold_paragraphs, without)
     rows_by_paragraph: dict[int, list[dict]] = defaultdict(list)
+    matched_by_row: dict[int, int] = {}
     for row, block in zip(rows, alignment.blocks):
         row["content"] = int(block.content)
         row["content_origin"] = "gold" if block.by_snippet else "aligned"
         if block.content:
             rows_by_paragraph[block.gold_paragraph].append(row)
+            matched_by_row[row["index"]] = block.n_matched
     tally.quality += alignment_quality(alignment)
     tally.pages += 1
     tally.blocks += len(rows)
@@ -156,7 +159,11 @@ def _label_page(rows: list[dict], blocks: list[str], gold_paragraphs: list[str],
             log.skip(source, record.item, reason)
             tally.claims_unjoined += 1
             continue
-        for row in rows_by_paragraph[record.paragraph_index]:
+        pieces = rows_by_paragraph[record.paragraph_index]
+        if record.claim and not record.boilerplate:
+            pieces = _claim_pieces(pieces, matched_by_row,
+                                   alignment.paragraph_words[record.paragraph_index])
+        for row in pieces:
             if record.boilerplate:
                 row["content"], row["content_origin"] = 0, "gold"
                 tally.gold_boilerplate_blocks += 1
@@ -165,6 +172,22 @@ def _label_page(rows: list[dict], blocks: list[str], gold_paragraphs: list[str],
                 tally.claim_rows += 1
         tally.claims_joined += 1
     tally.content_blocks += sum(row["content"] == 1 for row in rows)
+
+
+def _claim_pieces(pieces: list[dict], matched_by_row: dict[int, int],
+                  paragraph_words: int) -> list[dict]:
+    """The blocks of a claim paragraph that surely carry its claim.
+
+    Every piece of a non-claim paragraph is a non-claim, but one claim sentence makes a
+    paragraph a claim, so when a claim paragraph is split across blocks (a table, a list, a
+    <br>) only the block holding most of its words — at least ``_CLAIM_SHARE`` of them — gets
+    the label; the other pieces stay unknown rather than inheriting it.
+    """
+    if len(pieces) <= 1:
+        return pieces
+    best = max(pieces, key=lambda row: matched_by_row[row["index"]])
+    share = matched_by_row[best["index"]] / paragraph_words if paragraph_words else 0.0
+    return [best] if share >= _CLAIM_SHARE else []
 
 
 def _unjoinable(record: _ClaimRecord, gold_paragraphs: list[str], alignment: PageAlignment,
