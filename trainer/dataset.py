@@ -24,7 +24,7 @@ from datasets import Dataset, DatasetDict, load_from_disk
 
 from .config import Option, load_config
 from .corpora import BuildLog, load_adapters
-from .rows import CLAIM_LABELS, COLUMNS, CONTENT_LABELS, FEATURES
+from .rows import CLAIM_LABELS, COLUMNS, CONTENT_LABELS, features
 
 SPLITS = ("train", "validation", "test")
 _BATCH_ROWS = 4096
@@ -62,13 +62,15 @@ class _SplitWriter:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self.schema = FEATURES.arrow_schema
+        self.schema = features().arrow_schema
+        self.rows: Counter = Counter()
         self.buffers: dict[str, list[dict]] = defaultdict(list)
         self.writers: dict[str, pq.ParquetWriter] = {}
 
     def add(self, split: str, rows: list[dict]) -> None:
         buffer = self.buffers[split]
         buffer.extend(rows)
+        self.rows[split] += len(rows)
         if len(buffer) >= _BATCH_ROWS:
             self._write(split)
 
@@ -89,6 +91,12 @@ class _SplitWriter:
                 pq.write_table(self.schema.empty_table(), self.folder / f"{split}.parquet")
         for writer in self.writers.values():
             writer.close()
+
+    def dataset(self, split: str, cache_dir: Path) -> Dataset:
+        if not self.rows[split]:
+            return Dataset.from_dict({c: [] for c in COLUMNS}, features=features())
+        return Dataset.from_parquet(str(self.folder / f"{split}.parquet"), features=features(),
+                                    cache_dir=str(cache_dir))
 
 
 def _count(summary: dict, source: str, split: str, rows: list[dict]) -> None:
@@ -137,12 +145,10 @@ def build(config: dict, progress: bool = False) -> DatasetDict:
                 _count(counts, name, split, rows)
         writer.close()
 
-        splits = DatasetDict({
-            s: Dataset.from_parquet(str(staging / "parquet" / f"{s}.parquet"), features=FEATURES,
-                                    cache_dir=str(staging / ".cache"))
-            for s in SPLITS
-        })
-        splits.save_to_disk(str(staging / "dataset"))
+        splits = DatasetDict({s: writer.dataset(s, staging / ".cache") for s in SPLITS})
+        # datasets cannot load an empty split saved with zero shards: give those one.
+        splits.save_to_disk(str(staging / "dataset"),
+                            num_shards={s: 1 for s in SPLITS if not len(splits[s])} or None)
         shutil.rmtree(staging / ".cache", ignore_errors=True)
         if not config["output"]["parquet"]:
             shutil.rmtree(staging / "parquet")

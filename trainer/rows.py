@@ -7,7 +7,7 @@ can be applied to rows made from a new article by :func:`article_rows`.
 
 from __future__ import annotations
 
-from datasets import ClassLabel, Features, Value
+from functools import cache
 
 from .segment import Article
 
@@ -15,36 +15,54 @@ CONTENT_LABELS = ("boilerplate", "content", "unknown")
 CLAIM_LABELS = ("non-claim", "claim", "unknown")
 UNKNOWN = 2  # the index of "unknown" in both label sets
 
-FEATURES = Features({
-    "source": Value("string"),        # corpus adapter that produced the row
-    "article_id": Value("string"),    # unique across sources, e.g. "wcxb:0001"
-    "group": Value("string"),         # split unit: site host for web pages, document otherwise
-    "url": Value("string"),
-    "page_type": Value("string"),     # WCXB page type, "transcript", or "" when unknown
-    "format": Value("string"),        # "html" or "text": what the article was given as
-    "speaker": Value("string"),       # transcripts only
-    "index": Value("int32"),          # paragraph position in the article
-    "n_paragraphs": Value("int32"),   # paragraphs in the article
-    "start": Value("int64"),          # offsets into the article's text (see trainer.segment)
-    "end": Value("int64"),
-    "text": Value("string"),
-    "tag": Value("string"),
-    "heading_level": Value("int8"),
-    "in_list": Value("bool"),
-    "in_table": Value("bool"),
-    "link_density": Value("float32"),
-    "dom_depth": Value("int16"),
-    "path": Value("string"),
-    "class_tokens": Value("string"),
-    "content": ClassLabel(names=list(CONTENT_LABELS)),
-    "claim": ClassLabel(names=list(CLAIM_LABELS)),
+# Column name → Arrow/datasets type; "content"/"claim" are ClassLabels over the label sets above.
+COLUMN_TYPES = {
+    "source": "string",        # corpus adapter that produced the row
+    "article_id": "string",    # unique across sources, e.g. "wcxb:0001"
+    "group": "string",         # split unit: site host for web pages, document otherwise
+    "url": "string",
+    "page_type": "string",     # WCXB page type, "transcript", or "" when unknown
+    "format": "string",        # "html" or "text": what the article was given as
+    "speaker": "string",       # transcripts only
+    "index": "int32",          # paragraph position in the article
+    "n_paragraphs": "int32",   # paragraphs in the article
+    "start": "int64",          # offsets into the article's text (see trainer.segment)
+    "end": "int64",
+    "text": "string",
+    "tag": "string",
+    "heading_level": "int8",
+    "in_list": "bool",
+    "in_table": "bool",
+    "link_density": "float32",
+    "dom_depth": "int16",
+    "path": "string",
+    "class_tokens": "string",
+    "content": CONTENT_LABELS,
+    "claim": CLAIM_LABELS,
     # Where each label came from: "gold" (people labelled it), "aligned" (derived by aligning
     # with a gold reference text; see trainer.align for its measured quality), "" when unknown.
-    "content_origin": Value("string"),
-    "claim_origin": Value("string"),
-})
+    "content_origin": "string",
+    "claim_origin": "string",
+}
+COLUMNS = tuple(COLUMN_TYPES)
 
-COLUMNS = tuple(FEATURES)
+
+@cache
+def features():
+    """The typed ``datasets.Features`` of a row (imported lazily: prediction never needs it)."""
+    from datasets import ClassLabel, Features, Value
+
+    return Features({
+        name: ClassLabel(names=list(kind)) if isinstance(kind, tuple) else Value(kind)
+        for name, kind in COLUMN_TYPES.items()
+    })
+
+
+def __getattr__(name):
+    if name == "FEATURES":
+        return features()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 
 def article_rows(article: Article, *, source: str, article_id: str, group: str, url: str = "",
