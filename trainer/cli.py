@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -39,3 +40,103 @@ def build(config, overrides, output):
     out = cfg["output"]["path"]
     click.echo((open(f"{out}/summary.md").read()))
     click.echo(f"dataset saved to {out}/dataset ({', '.join(f'{k}: {len(v)}' for k, v in dataset.items())})")
+
+
+def _log_to_stderr() -> None:
+    """Progress messages of the trainer package on stderr (whatever else configured logging)."""
+    import logging
+
+    logger = logging.getLogger("trainer")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%H:%M:%S"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+@main.command()
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a config value, e.g. --set estimator.params.C=2 (repeatable).")
+@click.option("--output", type=click.Path(file_okay=False),
+              help="Model bundle folder (overrides output.path).")
+def train(config, overrides, output):
+    """Train the model described by CONFIG (TOML) and save it as a bundle."""
+    from .train import load_train_config, train as train_model
+
+    overrides = list(overrides) + ([f'output.path="{os.path.abspath(output)}"'] if output else [])
+    _log_to_stderr()
+    try:
+        cfg = load_train_config(config, overrides)
+        result = train_model(cfg)
+    except (ConfigError, InputError, FileNotFoundError, ValueError) as exc:
+        _fail(exc)
+    click.echo(f"model saved to {result['path']} (threshold {result['threshold']:.4f}, "
+               f"{result['size_mb']} MB, {result['seconds']} s, peak {result['peak_rss_mb']} MB)")
+
+
+@main.command()
+@click.argument("model_dir", type=click.Path(file_okay=False))
+@click.option("--data", type=click.Path(file_okay=False),
+              help="Built dataset (default: the one the model was trained from).")
+@click.option("--split", default="test", show_default=True,
+              type=click.Choice(["train", "validation", "test"]))
+@click.option("--output", type=click.Path(file_okay=False),
+              help="Report folder (default: reports/<model>-<split>).")
+def evaluate(model_dir, data, split, output):
+    """Score the bundle in MODEL_DIR on a split, beside the baselines; write a report."""
+    from .evaluate import evaluate as evaluate_model
+
+    _log_to_stderr()
+    try:
+        result = evaluate_model(model_dir, data=data, split=split, output=output,
+                                progress=sys.stderr.isatty())
+    except (ConfigError, FileNotFoundError, ValueError) as exc:
+        _fail(exc)
+    for target in result.get("targets", []):
+        click.echo(f"{target['name']}: {target['value']:.4f} (goal {target['goal']:.4f}, "
+                   f"{'met' if target['met'] else 'not met'})")
+    click.echo(f"report written to {result['output']}/report.md")
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option("-o", "--output", default="-", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Output file, replaced only when complete (default: stdout).")
+@click.option("--models", type=click.Path(file_okay=False),
+              help="Models folder with content-html/, content-text/ and claim/ bundles "
+                   "(default: $TRAINER_MODELS, else the shipped models/).")
+@click.option("--format", "output_format", type=click.Choice(["jsonl", "csv", "text"]),
+              default="jsonl", show_default=True,
+              help="jsonl: a record per article; csv: a row per paragraph; text: content only.")
+@click.option("--input-format", type=click.Choice(["auto", "text", "html", "jsonl"]),
+              default="auto", show_default=True,
+              help="Read every input as this (auto: by extension, else by content).")
+@click.option("-j", "--jobs", type=int, default=1, show_default=True,
+              help="Worker processes (-1: one per core).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar; no summary unless something failed.")
+def predict(inputs, output, models, output_format, input_format, jobs, quiet):
+    """Label the paragraphs of every article in INPUTS.
+
+    INPUTS are .txt, .html/.htm or .jsonl files (one article per line: {"id", "text" or
+    "html"}), optionally gzipped, directories (searched recursively), or - for stdin. An
+    article that cannot be read or segmented becomes a record with its error, reported on
+    stderr; the exit status is 1 when any failed.
+    """
+    from .predict import Predictor, predict_files
+
+    try:
+        predictor = Predictor.load(models)
+        summary = predict_files(predictor, inputs, output, output_format=output_format,
+                                input_format=input_format, n_jobs=jobs,
+                                progress=not quiet and sys.stderr.isatty())
+    except BrokenPipeError:
+        # Whoever read stdout stopped (e.g. `| head`): end quietly, without a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except (ValueError, OSError) as exc:
+        _fail(exc)
+    if summary.failed or not quiet:
+        click.echo(f"{summary.articles - summary.failed} of {summary.articles} articles labelled, "
+                   f"{summary.failed} failed", err=True)
+    sys.exit(1 if summary.failed else 0)

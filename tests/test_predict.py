@@ -1,0 +1,398 @@
+"""The predictor and ``trainer predict`` on real files, with tiny real models trained here."""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import io
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings, strategies as st
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+import trainer.predict as predict_module
+from trainer.bundle import Bundle, BundleError, save_bundle
+from trainer.cli import main
+from trainer.predict import ArticleInput, Predictor, read_inputs
+from trainer.rows import CLAIM_LABELS, CONTENT_LABELS, article_rows
+from trainer.segment import segment
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures" / "predict"
+SEED = REPO / "seeds" / "000_9a723f3c1d4aaaf8.txt"
+NEWS, SCIENCE = FIXTURES / "news.html", FIXTURES / "science.html"
+ARTICLES = FIXTURES / "articles.jsonl"
+
+# Paragraph indices labelled by hand: (content, claim). The seed's 8 news paragraphs are claims.
+LABELS = {
+    SEED: ({0, 1, 4, 5, 6, 8, 9, 10}, {0, 1, 4, 5, 6, 8, 9, 10}),
+    NEWS: ({6, 8, 9, 10, 11, 12}, {8, 9, 10, 12}),
+    SCIENCE: ({2, 4, 5, 6, 7}, {4, 5, 6}),
+}
+
+
+def _rows(path: Path) -> pd.DataFrame:
+    content, claim = LABELS[path]
+    rows = article_rows(segment(path.read_bytes(), name=path.name), source="test",
+                        article_id=path.name, group=path.name)
+    for row in rows:
+        row["content"] = int(row["index"] in content)
+        row["claim"] = int(row["index"] in claim)
+    return pd.DataFrame(rows)
+
+
+def _fit(task: str, paths: list[Path], columns: list[str]) -> Pipeline:
+    rows = pd.concat([_rows(path) for path in paths], ignore_index=True)
+    model = Pipeline([
+        ("features", ColumnTransformer([
+            (column, HashingVectorizer(n_features=2**12, alternate_sign=False), column)
+            for column in columns])),
+        ("classify", LogisticRegression(C=20.0, max_iter=1000)),
+    ])
+    return model.fit(rows, rows[task])
+
+
+def train_models(directory: Path) -> Path:
+    """A models folder laid out like the shipped one, with models fitted on the fixtures."""
+    specs = {
+        "content-html": ("content", [NEWS, SCIENCE], ["text", "class_tokens"], 0.5),
+        "content-text": ("content", [SEED], ["text"], 0.5),
+        "claim": ("claim", [SEED, NEWS, SCIENCE], ["text"], 0.4),
+    }
+    for name, (task, paths, columns, threshold) in specs.items():
+        label_names = CONTENT_LABELS[:2] if task == "content" else CLAIM_LABELS[:2]
+        save_bundle(_fit(task, paths, columns), directory / name, task=task,
+                    label_names=list(label_names), threshold=threshold,
+                    config={"columns": columns}, metrics={},
+                    sources=[{"name": "test fixtures", "licence": "MIT"}], extra_files={})
+    return directory
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory) -> Path:
+    if not SEED.is_file():
+        pytest.skip(f"seed article not found at {SEED}")
+    return train_models(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="session")
+def predictor(models_dir) -> Predictor:
+    return Predictor.load(models_dir)
+
+
+def _run(args, **kwargs):
+    return CliRunner().invoke(main, ["predict", *map(str, args)], catch_exceptions=False, **kwargs)
+
+
+def _jsonl(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+# --------------------------------------------------------------------------- the API
+
+def test_predicts_the_seed_article(predictor):
+    record = predictor.predict(SEED.read_bytes())
+    article = segment(SEED.read_bytes())
+    assert record["error"] is None and len(record["paragraphs"]) == 36
+    for p in record["paragraphs"]:
+        assert article.text[p["start"]:p["end"]] == p["text"]
+        assert isinstance(p["content_score"], float) and isinstance(p["claim_score"], float)
+        assert p["claim"] is None if not p["content"] else isinstance(p["claim"], bool)
+    content = {p["index"] for p in record["paragraphs"] if p["content"]}
+    assert content == LABELS[SEED][0]  # the model was fitted on this article
+    assert record["content_text"].startswith("North Korea has sent at least 10,000")
+    assert "JOIN US ON TELEGRAM" not in record["content_text"]
+    assert len(record["content_text"].splitlines()) == 8
+
+
+class ScoresNothing:
+    """A stand-in model whose every score is zero: shows which model a paragraph went to."""
+
+    def predict_proba(self, rows):
+        return np.zeros((len(rows), 2))
+
+
+def test_the_content_model_follows_the_input_format(predictor):
+    text_blind = dataclasses.replace(
+        predictor, content_text=Bundle(Path("-"), ScoresNothing(), predictor.content_text.manifest))
+    html = text_blind.predict(NEWS.read_bytes())
+    text = text_blind.predict(SEED.read_text(), format="text")
+    assert any(p["content"] for p in html["paragraphs"])
+    assert not any(p["content"] for p in text["paragraphs"]) and text["content_text"] == ""
+    assert all(p["claim"] is None and p["claim_score"] > 0 for p in text["paragraphs"])
+
+
+def test_bad_article_gives_an_error_record_not_an_exception(predictor):
+    for data, problem in [(b"", "empty article"), (b" \n\t\n", "empty article"),
+                          (b"\x89PNG\r\n\x1a\n\x00\x00", "binary"),
+                          (b"caf\xe9 au lait\n", "not valid UTF-8")]:
+        record = predictor.predict(data)
+        assert problem in record["error"]
+        assert record["paragraphs"] == [] and record["content_text"] == ""
+
+
+def test_predict_many_streams_in_input_order(predictor):
+    inputs = [ArticleInput(NEWS.read_bytes(), id="news"), SEED.read_text(), b"",
+              ArticleInput(SCIENCE.read_bytes(), id="science", format="html")]
+    records = predictor.predict_many(iter(inputs), n_jobs=1, batch_size=3)
+    assert not isinstance(records, list)
+    assert [r["id"] for r in records] == ["news", None, None, "science"]
+
+
+@pytest.mark.filterwarnings("ignore:.*tasks which were still being processed:UserWarning")
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_predict_many_reads_its_input_lazily(predictor, n_jobs):
+    pulled = []
+
+    def articles():
+        for n in range(10**6):
+            pulled.append(n)
+            yield f"Article number {n} says the river rose by {n} centimetres."
+
+    records = predictor.predict_many(articles(), n_jobs=n_jobs, batch_size=2)
+    assert next(records)["error"] is None
+    records.close()
+    assert len(pulled) <= predict_module.WINDOW_PER_JOB * n_jobs * 2
+
+
+ARTICLE_TEXTS = [SEED.read_bytes() if SEED.is_file() else b"", NEWS.read_bytes(),
+                 SCIENCE.read_text(), b"", b"\x00\x01binary", b"bad \xff utf-8"]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(articles=st.lists(
+           st.one_of(st.sampled_from(ARTICLE_TEXTS),
+                     st.lists(st.text(min_size=0, max_size=40), max_size=4).map("\n\n".join)),
+           max_size=7),
+       batch_size=st.integers(1, 4), n_jobs=st.sampled_from([1, 2]))
+def test_predict_many_equals_predict_one_by_one(predictor, articles, batch_size, n_jobs):
+    expected = [predictor.predict(article) for article in articles]
+    assert list(predictor.predict_many(articles, n_jobs=n_jobs, batch_size=batch_size)) == expected
+
+
+def test_load_uses_the_environment_variable_then_the_shipped_folder(models_dir, monkeypatch,
+                                                                    tmp_path):
+    monkeypatch.setenv("TRAINER_MODELS", str(models_dir))
+    assert Predictor.load().path == models_dir
+    monkeypatch.delenv("TRAINER_MODELS")
+    assert predict_module.default_models_dir() == REPO / "models"
+    with pytest.raises(BundleError, match="trainer train configs/"):
+        Predictor.load(tmp_path / "nowhere")
+
+
+def test_load_refuses_a_bundle_in_the_wrong_place(models_dir, tmp_path):
+    swapped = tmp_path / "models"
+    for name, source in [("content-html", "claim"), ("content-text", "content-text"),
+                         ("claim", "content-html")]:
+        (swapped / name).mkdir(parents=True)
+        for file in (models_dir / source).iterdir():
+            (swapped / name / file.name).write_bytes(file.read_bytes())
+    with pytest.raises(BundleError, match="holds a 'claim' model, expected 'content'"):
+        Predictor.load(swapped)
+
+
+def test_load_names_the_missing_bundle(models_dir, tmp_path):
+    (tmp_path / "content-html").symlink_to(models_dir / "content-html")
+    with pytest.raises(BundleError, match="content-text: does not exist"):
+        Predictor.load(tmp_path)
+
+
+# --------------------------------------------------------------------------- reading inputs
+
+def test_read_inputs_walks_directories_in_sorted_order(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "2.txt").write_text("two")
+    (tmp_path / "b" / "1.htm").write_text("<p>one</p>")
+    (tmp_path / "a.html.gz").write_bytes(gzip.compress(NEWS.read_bytes()))
+    (tmp_path / ".hidden.txt").write_text("skipped")
+    (tmp_path / "notes").write_bytes(b'{"id": "x", "text": "sniffed as JSONL"}\n')
+    items = list(read_inputs([tmp_path]))
+    assert [i.source for i in items] == [
+        f"{tmp_path}/a.html.gz", f"{tmp_path}/notes:1", f"{tmp_path}/b/1.htm",
+        f"{tmp_path}/b/2.txt"]
+    assert [i.format for i in items] == ["html", "text", "html", "text"]
+    assert items[0].data == NEWS.read_bytes()  # gzip undone while reading
+
+
+def test_read_inputs_reports_each_bad_jsonl_line_by_file_and_line():
+    items = list(read_inputs([ARTICLES]))
+    by_line = {i.source.rsplit(":", 1)[1]: i for i in items}
+    assert sorted(by_line, key=int) == ["1", "2", "3", "4", "6", "7"]  # line 5 is blank
+    assert by_line["1"].format == "text" and by_line["2"].format == "html"
+    assert by_line["3"].error.startswith(f"{ARTICLES}: line 3: malformed JSON at column 54")
+    assert by_line["3"].id is None
+    assert by_line["4"].error == f"{ARTICLES}: line 4: missing id (a non-empty string or integer)"
+    assert by_line["6"].id == "42" and by_line["6"].error is None
+    assert "needs exactly one of text or html" in by_line["7"].error
+    assert by_line["7"].id == "no-text"
+
+
+def test_read_inputs_refuses_inputs_over_the_size_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(predict_module, "MAX_ARTICLE_BYTES", 1000)
+    (tmp_path / "big.txt").write_text("word " * 1000)
+    (tmp_path / "big.jsonl").write_text(json.dumps({"id": "a", "text": "word " * 1000}) + "\n"
+                                        + json.dumps({"id": "b", "text": "small"}) + "\n")
+    big_text, long_line, small = read_inputs([tmp_path / "big.txt", tmp_path / "big.jsonl"])
+    assert "larger than the" in big_text.error
+    assert "line 1: longer than the" in long_line.error
+    assert small.id == "b" and small.error is None and small.source.endswith("big.jsonl:2")
+
+
+# --------------------------------------------------------------------------- the CLI
+
+@pytest.fixture
+def bad_inputs(tmp_path) -> dict[str, Path]:
+    files = {
+        "empty": tmp_path / "empty.txt",
+        "binary": tmp_path / "image.txt",
+        "bad_utf8": tmp_path / "latin1.txt",
+        "broken_gzip": tmp_path / "broken.html.gz",
+    }
+    files["empty"].write_bytes(b"")
+    files["binary"].write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    files["bad_utf8"].write_bytes("Prices rose 4% in Zürich.\n".encode("latin-1"))
+    files["broken_gzip"].write_bytes(gzip.compress(NEWS.read_bytes())[:200])
+    return files
+
+
+def test_cli_accounts_for_every_input(models_dir, bad_inputs, tmp_path):
+    missing = tmp_path / "missing.txt"
+    inputs = [SEED, ARTICLES, *bad_inputs.values(), missing, NEWS]
+    result = _run(["--models", models_dir, *inputs])
+    assert result.exit_code == 1
+    records = _jsonl(result.stdout)
+    assert len(records) == 1 + 6 + len(bad_inputs) + 2
+    errors = {r["source"]: r["error"] for r in records if r["error"]}
+    assert "empty article" in errors[str(bad_inputs["empty"])]
+    assert "binary" in errors[str(bad_inputs["binary"])]
+    assert "line 1: not valid UTF-8" in errors[str(bad_inputs["bad_utf8"])]
+    assert "cannot read" in errors[str(bad_inputs["broken_gzip"])]
+    assert "No such file" in errors[str(missing)]
+    assert f"{ARTICLES}: line 3: malformed JSON" in errors[f"{ARTICLES}:3"]
+    assert f"{ARTICLES}: line 4: missing id" in errors[f"{ARTICLES}:4"]
+    assert records[-1]["source"] == str(NEWS) and records[-1]["error"] is None
+    failed = len(errors)
+    summary = f"{len(records) - failed} of {len(records)} articles labelled, {failed} failed"
+    assert summary in result.stderr
+    assert result.stderr.count("error: ") == failed
+
+
+def test_cli_handles_a_huge_input(models_dir, tmp_path):
+    lines = [f"Paragraph {n}: the council reported {n} new permits this month."
+             for n in range(30_000)]
+    huge = tmp_path / "huge.txt"
+    huge.write_text("\n\n".join(lines))
+    result = _run(["--models", models_dir, "--format", "csv", huge])
+    assert result.exit_code == 0, result.stderr
+    rows = pd.read_csv(io.StringIO(result.stdout))
+    assert len(rows) == 30_000 and rows["index"].tolist() == list(range(30_000))
+
+
+def test_cli_formats(models_dir):
+    jsonl = _jsonl(_run(["--models", models_dir, SEED, NEWS]).stdout)
+    csv_output = _run(["--models", models_dir, "--format", "csv", SEED, NEWS]).stdout
+    csv_rows = pd.read_csv(io.StringIO(csv_output), keep_default_na=False)
+    text = _run(["--models", models_dir, "--format", "text", SEED, NEWS]).stdout
+
+    assert [set(r) for r in jsonl] == [{"id", "source", "paragraphs", "content_text", "error"}] * 2
+    assert len(csv_rows) == sum(len(r["paragraphs"]) for r in jsonl)
+    assert list(csv_rows.columns) == list(predict_module.CSV_COLUMNS)
+    seed_rows = csv_rows[csv_rows["id"] == str(SEED)]
+    assert seed_rows["content"].tolist() == [p["content"] for p in jsonl[0]["paragraphs"]]
+    assert seed_rows["claim"].tolist() == ["" if p["claim"] is None else str(p["claim"]).lower()
+                                           for p in jsonl[0]["paragraphs"]]
+    assert text == f"{jsonl[0]['content_text']}\n\n{jsonl[1]['content_text']}\n"
+
+
+def test_cli_failed_articles_in_csv_and_text(models_dir, bad_inputs):
+    csv_result = _run(["--models", models_dir, "--format", "csv", bad_inputs["empty"], SEED])
+    rows = pd.read_csv(io.StringIO(csv_result.stdout), keep_default_na=False)
+    assert csv_result.exit_code == 1 and len(rows) == 1 + 36
+    assert "empty article" in rows["error"][0] and rows["text"][0] == "" and rows["index"][0] == ""
+    text_result = _run(["--models", models_dir, "--format", "text", bad_inputs["empty"], SEED])
+    assert text_result.stdout.startswith("North Korea") and "empty article" in text_result.stderr
+
+
+def test_cli_reads_stdin(models_dir):
+    as_text = _run(["--models", models_dir, "-"], input=SEED.read_bytes())
+    as_jsonl = _run(["--models", models_dir, "-"], input=ARTICLES.read_bytes())
+    assert _jsonl(as_text.stdout)[0]["source"] == "<stdin>"
+    assert len(_jsonl(as_text.stdout)[0]["paragraphs"]) == 36
+    assert [r["source"] for r in _jsonl(as_jsonl.stdout)][:2] == ["<stdin>:1", "<stdin>:2"]
+    forced = _run(["--models", models_dir, "--input-format", "text", "-"],
+                  input=ARTICLES.read_bytes())
+    assert len(_jsonl(forced.stdout)) == 1
+
+
+def test_cli_writes_the_output_file_atomically(models_dir, tmp_path, monkeypatch):
+    out = tmp_path / "out.jsonl"
+    out.write_text("previous run\n")
+    calls = []
+
+    def fails_on_the_second_article(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk on fire")
+        return real_article_record(*args, **kwargs)
+
+    real_article_record = predict_module.article_record
+    monkeypatch.setattr(predict_module, "article_record", fails_on_the_second_article)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        _run(["--models", models_dir, "-o", out, SEED, NEWS])
+    assert out.read_text() == "previous run\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]
+
+    monkeypatch.undo()
+    result = _run(["--models", models_dir, "-o", out, "-j", "2", SEED, NEWS])
+    assert result.exit_code == 0 and result.stdout == ""
+    assert [r["source"] for r in _jsonl(out.read_text())] == [str(SEED), str(NEWS)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]
+    assert "2 of 2 articles labelled, 0 failed" in result.stderr
+
+
+def test_cli_writes_through_symlinks_and_into_pipes(models_dir, tmp_path):
+    real, link = tmp_path / "real.jsonl", tmp_path / "link.jsonl"
+    real.write_text("old\n")
+    link.symlink_to(real)
+    assert _run(["--models", models_dir, "-o", link, SEED]).exit_code == 0
+    assert link.is_symlink() and _jsonl(real.read_text())[0]["source"] == str(SEED)
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    assert _run(["--models", models_dir, "-o", fifo, SEED]).exit_code == 0
+    reader.join(timeout=60)
+    assert fifo.is_fifo() and _jsonl(received[0])[0]["source"] == str(SEED)
+
+
+def test_cli_quiet_and_usage_errors(models_dir, tmp_path):
+    quiet = _run(["--models", models_dir, "-q", SEED])
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+    no_models = _run(["--models", tmp_path / "nowhere", SEED])
+    assert no_models.exit_code == 2 and "no models folder" in no_models.stderr
+    no_folder = _run(["--models", models_dir, "-o", tmp_path / "no" / "out.jsonl", SEED])
+    assert no_folder.exit_code == 2 and "does not exist" in no_folder.stderr
+
+
+def test_python_m_trainer_predict(models_dir):
+    result = subprocess.run(
+        [sys.executable, "-m", "trainer", "predict", "--format", "text", str(SEED)],
+        cwd=REPO, env={**os.environ, "TRAINER_MODELS": str(models_dir)},
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("North Korea has sent at least 10,000 shipping containers")
+    assert "1 of 1 articles labelled, 0 failed" in result.stderr

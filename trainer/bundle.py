@@ -1,0 +1,270 @@
+"""Model bundles: a fitted model saved with everything needed to trust and reproduce it.
+
+A bundle is a directory::
+
+    model.joblib     the fitted scikit-learn estimator
+    manifest.json    task, label names, threshold, config, metrics, data sources and licences,
+                     library versions, SHA-256 of every other file, creation time (UTC)
+    ...              evaluation report files handed to :func:`save_bundle`
+
+It is written atomically (a temporary directory beside the target, then a rename), so a reader
+never sees a half-written bundle, and :func:`load_bundle` refuses a bundle whose files were
+changed or are missing, or that another scikit-learn major.minor (or numpy major) wrote.
+
+Security: ``model.joblib`` is a pickle, and loading a pickle runs code chosen by whoever wrote
+it. Load bundles only from places you trust. The hashes catch corruption and accidental edits,
+not an attacker who can also rewrite ``manifest.json``; :func:`read_manifest` inspects a bundle
+without unpickling anything.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import math
+import os
+import platform
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import joblib
+import numpy
+import sklearn
+
+from . import __version__
+
+__all__ = [
+    "Bundle", "BundleError", "MANIFEST_FILE", "MODEL_FILE", "load_bundle", "read_manifest",
+    "save_bundle",
+]
+
+MODEL_FILE = "model.joblib"
+MANIFEST_FILE = "manifest.json"
+BUNDLE_FORMAT = 1
+
+
+class BundleError(ValueError):
+    """A bundle that cannot be used: the message names the bundle and says what to do."""
+
+
+@dataclass(frozen=True)
+class Bundle:
+    path: Path
+    model: Any
+    manifest: dict
+
+    @property
+    def task(self) -> str:
+        return self.manifest["task"]
+
+    @property
+    def threshold(self) -> float:
+        return self.manifest["threshold"]
+
+
+def library_versions() -> dict[str, str]:
+    """Versions that decide whether a pickled model loads and behaves the same."""
+    return {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "numpy": numpy.__version__,
+        "joblib": joblib.__version__,
+        "trainer": __version__,
+    }
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _to_json(value):
+    """JSON for numpy scalars/arrays and paths, which configs and metrics often hold."""
+    if isinstance(value, numpy.generic | numpy.ndarray):
+        return value.tolist()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    raise TypeError(f"cannot store {type(value).__name__} {value!r} in a bundle manifest")
+
+
+def _check_extra_name(name: str) -> str:
+    parts = PurePosixPath(name).parts
+    if not parts or PurePosixPath(name).is_absolute() or ".." in parts or "\\" in name:
+        raise ValueError(f"extra file name {name!r} must be a relative path inside the bundle")
+    if name in (MODEL_FILE, MANIFEST_FILE):
+        raise ValueError(f"extra file name {name!r} is reserved")
+    return name
+
+
+def _retrain_hint(directory: Path) -> str:
+    return (f"retrain it with the config it was trained from (for a shipped model: "
+            f"`trainer train configs/{directory.name}.toml`)")
+
+
+def save_bundle(model, directory, *, task: str, label_names: list[str], threshold: float,
+                config: dict, metrics: dict, sources: list[dict],
+                extra_files: dict[str, Path]) -> Path:
+    """Write ``model`` and its manifest to ``directory`` atomically; return the bundle path.
+
+    ``extra_files`` maps a name inside the bundle (e.g. ``"report/metrics.md"``) to the file to
+    copy there. An existing bundle at ``directory`` is replaced; any other non-empty directory
+    is refused rather than deleted.
+    """
+    if not hasattr(model, "predict_proba"):
+        raise ValueError(f"{type(model).__name__} has no predict_proba: a bundle needs scores")
+    if len(label_names) != 2:
+        raise ValueError(
+            f"label_names must name the negative and positive class, got {label_names!r}")
+    threshold = float(threshold)
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must be a probability in [0, 1], got {threshold}")
+    if not task:
+        raise ValueError("task must be named")
+    extras = {_check_extra_name(name): Path(source) for name, source in extra_files.items()}
+
+    directory = Path(directory)
+    if directory.exists() and not _is_replaceable(directory):
+        raise BundleError(f"{directory}: exists and is not a model bundle; refusing to replace it")
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = _sibling(directory, "new")
+    staging.mkdir()
+    try:
+        joblib.dump(model, staging / MODEL_FILE)
+        for name, source in extras.items():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, staging / name)
+        files = sorted(p for p in staging.rglob("*") if p.is_file())
+        manifest = {
+            "bundle_format": BUNDLE_FORMAT,
+            "task": task,
+            "label_names": list(label_names),
+            "threshold": threshold,
+            "config": config,
+            "metrics": metrics,
+            "sources": sources,
+            "versions": library_versions(),
+            "files": {p.relative_to(staging).as_posix(): _sha256(p) for p in files},
+            "created_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        }
+        with (staging / MANIFEST_FILE).open("w", encoding="utf-8") as f:
+            json.dump(manifest, f, indent=2, ensure_ascii=False, default=_to_json)
+            f.write("\n")
+        for path in [*staging.rglob("*"), staging]:  # on disk before it becomes visible
+            _fsync(path)
+        _replace_directory(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _fsync(directory.parent)
+    return directory
+
+
+def _sibling(directory: Path, role: str) -> Path:
+    """A unique hidden name beside ``directory``: same file system, so renames are atomic."""
+    return directory.with_name(f".{directory.name}.{role}-{uuid.uuid4().hex[:12]}")
+
+
+def _is_replaceable(directory: Path) -> bool:
+    """An old bundle or an empty directory: nothing of value is lost by replacing it."""
+    return directory.is_dir() and (
+        (directory / MANIFEST_FILE).is_file() or not any(directory.iterdir()))
+
+
+def _replace_directory(staging: Path, directory: Path) -> None:
+    """Rename ``staging`` to ``directory``. An old bundle is moved aside first and put back if
+    the rename fails, so ``directory`` is always a whole bundle (or briefly absent)."""
+    if not directory.exists():
+        staging.rename(directory)
+        return
+    retired = _sibling(directory, "old")
+    directory.rename(retired)
+    try:
+        staging.rename(directory)
+    except BaseException:
+        retired.rename(directory)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def _major_minor(version: str) -> tuple[str, ...]:
+    return tuple(version.split(".")[:2])
+
+
+def _check_versions(directory: Path, trained: dict) -> None:
+    """Refuse versions whose pickles do not load reliably: another scikit-learn major.minor,
+    or another numpy major."""
+    sk_then, sk_now = trained.get("scikit-learn", "?"), sklearn.__version__
+    if _major_minor(sk_then) != _major_minor(sk_now):
+        raise BundleError(
+            f"{directory}: trained with scikit-learn {sk_then}, but this environment has "
+            f"{sk_now}; scikit-learn models only load reliably in the same major.minor "
+            f"version. {_retrain_hint(directory).capitalize()}, or install "
+            f"scikit-learn=={'.'.join(_major_minor(sk_then))}.*")
+    np_then, np_now = trained.get("numpy", "?"), numpy.__version__
+    if np_then.split(".")[0] != np_now.split(".")[0]:
+        raise BundleError(
+            f"{directory}: trained with numpy {np_then}, but this environment has {np_now}; "
+            f"{_retrain_hint(directory)}")
+
+
+def read_manifest(directory) -> dict:
+    """The bundle's manifest, checked for shape; loads no pickle, so it is safe on any bundle."""
+    directory = Path(directory)
+    path = directory / MANIFEST_FILE
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        what = "does not exist" if not directory.exists() else f"has no {MANIFEST_FILE}"
+        raise BundleError(f"{directory}: {what}, so it is not a model bundle; "
+                          f"{_retrain_hint(directory)}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(f"{path}: not valid JSON ({exc}); {_retrain_hint(directory)}") from None
+    required = ("bundle_format", "task", "label_names", "threshold", "versions", "files")
+    missing = [key for key in required if not isinstance(manifest, dict) or key not in manifest]
+    if missing:
+        raise BundleError(f"{path}: missing {', '.join(missing)}; {_retrain_hint(directory)}")
+    if manifest["bundle_format"] != BUNDLE_FORMAT:
+        raise BundleError(f"{path}: bundle format {manifest['bundle_format']!r} is not "
+                          f"{BUNDLE_FORMAT}; {_retrain_hint(directory)}")
+    threshold = manifest["threshold"]
+    if not isinstance(threshold, float | int) or not 0 <= threshold <= 1 or math.isnan(threshold):
+        raise BundleError(f"{path}: threshold {threshold!r} is not a probability")
+    return manifest
+
+
+def load_bundle(directory) -> Bundle:
+    """Verify every file's hash and the library versions, then load the model.
+
+    Loading runs the pickled code in ``model.joblib``: only load bundles from trusted places.
+    """
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    files = manifest["files"]
+    if MODEL_FILE not in files:
+        raise BundleError(f"{directory}: the manifest lists no {MODEL_FILE}; "
+                          f"{_retrain_hint(directory)}")
+    for name, expected in sorted(files.items()):
+        path = directory / name
+        if not path.is_file():
+            raise BundleError(f"{directory}: missing file {name} (listed in {MANIFEST_FILE}); "
+                              f"the bundle is incomplete: copy it again whole, or "
+                              f"{_retrain_hint(directory)}")
+        if _sha256(path) != expected:
+            raise BundleError(f"{directory}: SHA-256 hash of {name} does not match "
+                              f"{MANIFEST_FILE}: the file was changed or corrupted; copy the "
+                              f"bundle again, or {_retrain_hint(directory)}")
+    _check_versions(directory, manifest["versions"])
+    model = joblib.load(directory / MODEL_FILE)
+    return Bundle(directory, model, manifest)

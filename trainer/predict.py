@@ -1,0 +1,456 @@
+"""Apply the content and claim models to articles: the Python API and the batch job behind
+``trainer predict``.
+
+A models folder holds three bundles (:mod:`trainer.bundle`): ``content-html/`` and
+``content-text/`` score content vs boilerplate for HTML and plain-text input, and ``claim/``
+scores every paragraph for claim vs non-claim (``claim`` is None for boilerplate).
+
+:func:`predict_articles` is the pure core, models and articles in, output records out; the
+:class:`Predictor` methods, the CLI, a server or a Dask job all go through it. It builds one
+DataFrame per batch and calls each model once, so the cost per paragraph stays in NumPy and
+scikit-learn. A bad article never raises: its record carries the ``error`` and no paragraphs.
+
+Loading models runs pickled code: only load models folders you trust (see :mod:`trainer.bundle`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import itertools
+import json
+import os
+import sys
+import uuid
+import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence, TextIO
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed, effective_n_jobs
+from tqdm import tqdm
+
+import trainer
+
+from .bundle import Bundle, BundleError, load_bundle
+from .rows import COLUMNS, article_rows
+from .segment import Article, InputError, segment
+
+__all__ = [
+    "ArticleInput", "BatchSummary", "Predictor", "article_record", "default_models_dir",
+    "error_record", "predict_articles", "predict_files", "read_inputs", "record_writer",
+]
+
+MODELS_ENV = "TRAINER_MODELS"
+# Bundle folder in a models folder → the task its manifest must name.
+MODEL_TASKS = {"content-html": "content", "content-text": "content", "claim": "claim"}
+INPUT_FORMATS = ("auto", "text", "html", "jsonl")
+OUTPUT_FORMATS = ("jsonl", "csv", "text")
+MAX_ARTICLE_BYTES = 32 * 2**20  # larger inputs (or JSONL lines) are reported, not read
+BATCH_SIZE = 16  # articles per model call
+WINDOW_PER_JOB = 4  # batches in flight per worker: bounds memory, keeps workers busy
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleInput:
+    """One article to predict, or the error that kept it from being read."""
+
+    data: str | bytes = ""
+    id: str | None = None
+    source: str = ""  # where it came from, e.g. "pages/a.html" or "articles.jsonl:7"
+    format: str | None = None  # "text", "html", or None to sniff from the data
+    error: str | None = None
+
+
+def default_models_dir() -> Path:
+    """``$TRAINER_MODELS``, else the ``models/`` folder shipped beside the package."""
+    configured = os.environ.get(MODELS_ENV)
+    if configured:
+        return Path(configured)
+    return Path(trainer.__file__).resolve().parents[1] / "models"
+
+
+@dataclass(frozen=True)
+class Predictor:
+    """The three models of a models folder, ready to label articles."""
+
+    path: Path
+    content_html: Bundle
+    content_text: Bundle
+    claim: Bundle
+
+    @classmethod
+    def load(cls, path: str | os.PathLike | None = None) -> Predictor:
+        """Load and verify the bundles in ``path`` (default: :func:`default_models_dir`)."""
+        path = Path(path) if path is not None else default_models_dir()
+        if not path.is_dir():
+            raise BundleError(
+                f"{path}: no models folder here. Train the models (`trainer train "
+                f"configs/<model>.toml` for {', '.join(MODEL_TASKS)}), or name a models folder "
+                f"with --models / ${MODELS_ENV}")
+        bundles = {name: load_bundle(path / name) for name in MODEL_TASKS}
+        for name, task in MODEL_TASKS.items():
+            if bundles[name].task != task:
+                raise BundleError(f"{path / name}: holds a {bundles[name].task!r} model, "
+                                  f"expected {task!r}; put the right bundle there")
+        return cls(path, content_html=bundles["content-html"],
+                   content_text=bundles["content-text"], claim=bundles["claim"])
+
+    def predict(self, article: str | bytes, *, format: str | None = None,
+                id: str | None = None) -> dict:
+        """Label one article given as text or HTML (``format`` None: sniffed)."""
+        return predict_articles(self, [ArticleInput(article, id=id, format=format)])[0]
+
+    def predict_many(self, articles: Iterable[str | bytes | ArticleInput], *, n_jobs: int = 1,
+                     batch_size: int = BATCH_SIZE) -> Iterator[dict]:
+        """Yield one record per article, in input order, using ``n_jobs`` processes (-1: all
+        cores; joblib's ``parallel_config`` can choose another backend, e.g. Dask).
+
+        Articles are read lazily and handed out in windows of ``WINDOW_PER_JOB * n_jobs``
+        batches, the next window only once this one's records were taken: joblib alone would
+        run ahead of a slow reader and pile up results, so memory stays bounded this way.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        inputs = (a if isinstance(a, ArticleInput) else ArticleInput(a) for a in articles)
+        batches = _chunks(inputs, batch_size)
+        window = WINDOW_PER_JOB * effective_n_jobs(n_jobs)
+        with Parallel(n_jobs=n_jobs, return_as="generator") as parallel:
+            for group in _chunks(batches, window):
+                for records in parallel(delayed(predict_articles)(self, batch) for batch in group):
+                    yield from records
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+# --------------------------------------------------------------------------- the pure core
+
+def _segment(item: ArticleInput) -> tuple[Article | None, str | None]:
+    """The article's paragraphs, or why there are none."""
+    if item.error:
+        return None, item.error
+    name = item.source or item.id or "<input>"
+    try:
+        article = segment(item.data, item.format, name=name)
+    except InputError as exc:
+        return None, str(exc)
+    except Exception as exc:  # noqa: BLE001 - one page the segmenter trips on must not stop a batch
+        return None, f"{name}: cannot segment this input ({type(exc).__name__}: {exc})"
+    if not article.paragraphs:
+        return None, f"{name}: empty article (no text found)"
+    return article, None
+
+
+def _positive_scores(bundle: Bundle, rows: pd.DataFrame) -> np.ndarray:
+    if rows.empty:
+        return np.empty(0)
+    return bundle.model.predict_proba(rows)[:, 1]
+
+
+def predict_articles(predictor: Predictor, items: Sequence[ArticleInput]) -> list[dict]:
+    """One output record per item, in order; each model is called once for the whole batch."""
+    segmented = [_segment(item) for item in items]
+    rows = [row for position, (article, _) in enumerate(segmented) if article is not None
+            for row in article_rows(article, source="predict", article_id=str(position),
+                                    group=str(position))]
+    frame = pd.DataFrame.from_records(rows, columns=list(COLUMNS))
+    is_html = (frame["format"] == "html").to_numpy(dtype=bool)
+    content = np.empty(len(frame))
+    content[is_html] = _positive_scores(predictor.content_html, frame[is_html])
+    content[~is_html] = _positive_scores(predictor.content_text, frame[~is_html])
+    claim = _positive_scores(predictor.claim, frame)
+    content_scores, claim_scores = content.tolist(), claim.tolist()
+
+    records, offset = [], 0
+    for item, (article, error) in zip(items, segmented):
+        if article is None:
+            records.append(error_record(item, error))
+            continue
+        end = offset + len(article.paragraphs)
+        content_model = (predictor.content_html if article.format == "html"
+                         else predictor.content_text)
+        records.append(article_record(
+            item, article, content_scores[offset:end], claim_scores[offset:end],
+            content_threshold=content_model.threshold, claim_threshold=predictor.claim.threshold))
+        offset = end
+    return records
+
+
+def article_record(item: ArticleInput, article: Article, content_scores: Sequence[float],
+                   claim_scores: Sequence[float], *, content_threshold: float,
+                   claim_threshold: float) -> dict:
+    """The output record of one segmented article from its paragraphs' scores.
+
+    A paragraph is content (or a claim) when its score reaches the model's threshold; ``claim``
+    is None for boilerplate, while ``claim_score`` is always given.
+    """
+    paragraphs = []
+    for p, content_score, claim_score in zip(article.paragraphs, content_scores, claim_scores):
+        is_content = content_score >= content_threshold
+        paragraphs.append({
+            "index": p.index, "start": p.start, "end": p.end, "text": p.text,
+            "content": is_content, "content_score": content_score,
+            "claim": claim_score >= claim_threshold if is_content else None,
+            "claim_score": claim_score,
+        })
+    return {
+        "id": item.id, "source": item.source, "paragraphs": paragraphs,
+        "content_text": "\n".join(p["text"] for p in paragraphs if p["content"]),
+        "error": None,
+    }
+
+
+def error_record(item: ArticleInput, error: str) -> dict:
+    return {"id": item.id, "source": item.source, "paragraphs": [], "content_text": "",
+            "error": error}
+
+
+# --------------------------------------------------------------------------- reading inputs
+
+_KIND_BY_EXTENSION = {".jsonl": "jsonl", ".ndjson": "jsonl", ".html": "html", ".htm": "html",
+                      ".txt": "text"}
+_READ_ERRORS = (OSError, EOFError, zlib.error)  # gzip.BadGzipFile is an OSError
+
+
+def read_inputs(paths: Iterable[str | os.PathLike],
+                input_format: str = "auto") -> Iterator[ArticleInput]:
+    """Every article in ``paths``, read lazily, one at a time.
+
+    A path is a file, a directory (its files, recursively, in sorted order, hidden ones
+    skipped), or "-" for stdin. A file holds one article, or one per line when it is JSONL
+    (``{"id": ..., "text"|"html": ...}``). With ``input_format`` "auto" the kind comes from the
+    extension (``.txt``, ``.html``/``.htm``, ``.jsonl``/``.ndjson``, each optionally ``.gz``),
+    else from the content. Anything unreadable is yielded as an ArticleInput with its error.
+    """
+    if input_format not in INPUT_FORMATS:
+        raise ValueError(f"unknown input format {input_format!r}: use one of {INPUT_FORMATS}")
+    for path in map(os.fspath, paths):
+        if path == "-":
+            stdin = sys.stdin.buffer
+            yield from _read_stream(stdin if hasattr(stdin, "peek") else io.BufferedReader(stdin),
+                                    "<stdin>", input_format)
+        elif os.path.isdir(path):
+            yield from _read_directory(path, input_format)
+        else:
+            yield from _read_file(path, input_format)
+
+
+def _read_directory(directory: str, input_format: str) -> Iterator[ArticleInput]:
+    failures: list[OSError] = []
+    for root, dirs, files in os.walk(directory, onerror=failures.append):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield from _read_file(os.path.join(root, name), input_format)
+    for exc in failures:
+        yield _unreadable(exc.filename, exc)
+
+
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+def _unreadable(name: str, exc: BaseException) -> ArticleInput:
+    return ArticleInput(id=name, source=name, error=f"{name}: cannot read ({_reason(exc)})")
+
+
+def _read_file(path: str, input_format: str) -> Iterator[ArticleInput]:
+    try:
+        stream = open(path, "rb")
+    except OSError as exc:
+        yield _unreadable(path, exc)
+        return
+    with stream:
+        yield from _read_stream(stream, path, input_format)
+
+
+def _read_stream(stream, name: str, input_format: str) -> Iterator[ArticleInput]:
+    """The article(s) in a binary stream that supports ``peek``; gzip is undone here, so the
+    size limit applies to the decompressed data."""
+    try:
+        if stream.peek(2)[:2] == b"\x1f\x8b":
+            stream = gzip.GzipFile(fileobj=stream)
+        kind = _input_kind(name, input_format, stream)
+        if kind == "jsonl":
+            yield from _read_jsonl(stream, name)
+            return
+        data = stream.read(MAX_ARTICLE_BYTES + 1)
+    except _READ_ERRORS as exc:
+        yield _unreadable(name, exc)
+        return
+    if len(data) > MAX_ARTICLE_BYTES:
+        yield ArticleInput(id=name, source=name,
+                           error=f"{name}: larger than the {MAX_ARTICLE_BYTES >> 20} MiB limit")
+    else:
+        yield ArticleInput(data, id=name, source=name, format=kind)
+
+
+def _input_kind(name: str, input_format: str, stream) -> str | None:
+    """"jsonl", "text", "html", or None to let segmentation sniff text vs HTML."""
+    if input_format != "auto":
+        return input_format
+    extension = os.path.splitext(name.lower().removesuffix(".gz"))[1]
+    if extension in _KIND_BY_EXTENSION:
+        return _KIND_BY_EXTENSION[extension]
+    head = stream.peek(1024).removeprefix(codecs.BOM_UTF8).lstrip()
+    return "jsonl" if head.startswith(b"{") else None
+
+
+def _read_jsonl(stream, name: str) -> Iterator[ArticleInput]:
+    for line_no in itertools.count(1):
+        try:
+            line = stream.readline(MAX_ARTICLE_BYTES + 1)
+            too_long = len(line) > MAX_ARTICLE_BYTES and not line.endswith(b"\n")
+            if too_long:
+                _skip_rest_of_line(stream)
+        except _READ_ERRORS as exc:
+            yield _bad_line(name, line_no, f"cannot read ({_reason(exc)})")
+            return
+        if not line:
+            return
+        if too_long:
+            yield _bad_line(name, line_no, f"longer than the {MAX_ARTICLE_BYTES >> 20} MiB limit")
+        elif line.strip():
+            yield _jsonl_article(line, name, line_no)
+
+
+def _skip_rest_of_line(stream) -> None:
+    while (chunk := stream.readline(MAX_ARTICLE_BYTES)) and not chunk.endswith(b"\n"):
+        pass
+
+
+def _bad_line(name: str, line_no: int, problem: str, id: str | None = None) -> ArticleInput:
+    return ArticleInput(id=id, source=f"{name}:{line_no}",
+                        error=f"{name}: line {line_no}: {problem}")
+
+
+def _jsonl_article(line: bytes, name: str, line_no: int) -> ArticleInput:
+    try:
+        record = json.loads(line)
+    except UnicodeDecodeError:
+        return _bad_line(name, line_no, "not valid UTF-8")
+    except json.JSONDecodeError as exc:
+        return _bad_line(name, line_no, f"malformed JSON at column {exc.colno} ({exc.msg})")
+    if not isinstance(record, dict):
+        return _bad_line(name, line_no, "expected a JSON object with id and text or html")
+    article_id = record.get("id")
+    if isinstance(article_id, int) and not isinstance(article_id, bool):
+        article_id = str(article_id)
+    if not isinstance(article_id, str) or not article_id:
+        return _bad_line(name, line_no, "missing id (a non-empty string or integer)")
+    given = [key for key in ("text", "html") if key in record]
+    if len(given) != 1 or not isinstance(record[given[0]], str):
+        return _bad_line(name, line_no, "needs exactly one of text or html, as a string",
+                         article_id)
+    return ArticleInput(record[given[0]], id=article_id, source=f"{name}:{line_no}",
+                        format=given[0])
+
+
+# --------------------------------------------------------------------------- writing records
+
+CSV_COLUMNS = ("id", "source", "error", "index", "start", "end", "text", "content",
+               "content_score", "claim", "claim_score")
+
+
+def _csv_value(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else value
+
+
+def record_writer(stream: TextIO, output_format: str) -> Callable[[dict], None]:
+    """A function writing one record to ``stream`` as jsonl (one line per article), csv (one
+    row per paragraph, header first) or text (content text only, articles separated by a blank
+    line; failed or content-free articles write nothing)."""
+    if output_format == "jsonl":
+        return lambda record: stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+    if output_format == "csv":
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+
+        def write_csv(record: dict) -> None:
+            head = [record["id"], record["source"], record["error"]]
+            if not record["paragraphs"]:
+                writer.writerow([_csv_value(v) for v in head] + [""] * (len(CSV_COLUMNS) - 3))
+            writer.writerows([_csv_value(v) for v in head + [p[c] for c in CSV_COLUMNS[3:]]]
+                             for p in record["paragraphs"])
+        return write_csv
+    if output_format == "text":
+        separator = ""
+
+        def write_text(record: dict) -> None:
+            nonlocal separator
+            if record["content_text"]:
+                stream.write(f"{separator}{record['content_text']}\n")
+                separator = "\n"
+        return write_text
+    raise ValueError(f"unknown output format {output_format!r}: use one of {OUTPUT_FORMATS}")
+
+
+@contextmanager
+def _output_stream(output: str) -> Iterator[TextIO]:
+    """UTF-8 text stream to stdout ("-"), or to a temporary file renamed over ``output`` only
+    when everything was written, so a failed run never leaves a partial output file. A device
+    or pipe (``/dev/null``, a FIFO) is written directly: renaming over it would replace it."""
+    if output == "-":
+        stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
+        try:
+            yield stream
+        finally:
+            stream.flush()
+            stream.detach()
+        return
+    path = Path(os.path.realpath(output))  # through symlinks: replace the file, keep the link
+    if path.exists() and not path.is_file():
+        with open(path, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        return
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"{path}: its folder {path.parent} does not exist")
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        with open(temporary, "x", encoding="utf-8", newline="") as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class BatchSummary:
+    articles: int = 0
+    failed: int = 0
+
+
+def predict_files(predictor: Predictor, inputs: Iterable[str | os.PathLike], output: str = "-", *,
+                  output_format: str = "jsonl", input_format: str = "auto", n_jobs: int = 1,
+                  progress: bool = False, log: TextIO | None = None) -> BatchSummary:
+    """Label every article in ``inputs`` (see :func:`read_inputs`), streaming the records to
+    ``output`` (a file path, or "-" for stdout). Each failed article is reported on ``log``
+    (default stderr) and counted; the rest go on."""
+    log = log or sys.stderr
+    summary = BatchSummary()
+    records = predictor.predict_many(read_inputs(inputs, input_format), n_jobs=n_jobs)
+    with _output_stream(output) as stream, \
+            tqdm(unit=" articles", file=log, disable=not progress, dynamic_ncols=True) as bar:
+        write = record_writer(stream, output_format)
+        for record in records:
+            write(record)
+            summary.articles += 1
+            if record["error"]:
+                summary.failed += 1
+                tqdm.write(f"error: {record['error']}", file=log)
+            bar.update()
+    return summary
