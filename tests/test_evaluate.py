@@ -1,0 +1,126 @@
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from test_train import toy_dataset, write_config, write_dataset
+from trainer.bundle import save_bundle
+from trainer.evaluate import evaluate
+from trainer.metrics import word_prf
+from trainer.rows import article_rows
+from trainer.segment import segment_html
+from trainer.train import load_train_config, train
+
+PAGE = """<html><head><title>Storm</title></head><body>
+<nav><a href="/">Home</a> <a href="/news">News</a></nav>
+<article><h1>Storm hits coast</h1>
+<p>The storm cut power to 4,200 homes on Tuesday.</p>
+<p>Crews restored most lines by Friday evening.</p></article>
+<footer>Copyright 2024</footer></body></html>"""
+GOLD = ("Storm hits coast\n\nThe storm cut power to 4,200 homes on Tuesday.\n\n"
+        "Crews restored most lines by Friday evening.")
+# Per paragraph: (score the stub model gives, true label). One miss, one false alarm.
+SCORES = {"Home News": (0.1, 0), "Storm hits coast": (0.9, 1),
+          "The storm cut power to 4,200 homes on Tuesday.": (0.8, 1),
+          "Crews restored most lines by Friday evening.": (0.3, 1), "Copyright 2024": (0.6, 0)}
+
+
+class ScoreByText(ClassifierMixin, BaseEstimator):
+    """A stand-in model that scores each paragraph by a lookup of its text."""
+
+    def __init__(self, scores=None):
+        self.scores = scores
+
+    def fit(self, X, y):
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict_proba(self, X):
+        positive = X["text"].map(lambda text: self.scores.get(text, 0.0)).to_numpy(dtype=float)
+        return np.column_stack([1 - positive, positive])
+
+
+@pytest.fixture
+def wcxb_page(tmp_path) -> Path:
+    """A one-page WCXB-like corpus and a dataset whose test split is that page."""
+    corpus = tmp_path / "wcxb"
+    (corpus / "html").mkdir(parents=True)
+    (corpus / "ground-truth").mkdir()
+    (corpus / "html" / "0001.html.gz").write_bytes(gzip.compress(PAGE.encode()))
+    (corpus / "ground-truth" / "0001.json").write_text(
+        json.dumps({"ground_truth": {"main_content": GOLD}}))
+    rows = article_rows(segment_html(PAGE), source="wcxb", article_id="wcxb:0001",
+                        group="example.com", page_type="article")
+    assert [r["text"] for r in rows] == list(SCORES)
+    for row in rows:
+        row["content"], row["content_origin"] = SCORES[row["text"]][1], "gold"
+    return write_dataset(tmp_path / "data", {"test": rows},
+                         sources={"wcxb": {"path": str(corpus)}})
+
+
+def test_evaluate_writes_hand_checkable_scores(tmp_path, wcxb_page):
+    config = {"task": "content", "input": "html", "data": {"path": str(wcxb_page),
+                                                           "exclude_sources": ["scrapinghub"]}}
+    model = ScoreByText({text: score for text, (score, _) in SCORES.items()}).fit(None, None)
+    bundle = save_bundle(model, tmp_path / "model", task="content",
+                         label_names=["boilerplate", "content"], threshold=0.5, config=config,
+                         metrics={}, sources=[], extra_files={})
+    result = evaluate(bundle, output=tmp_path / "report")
+
+    written = json.loads((tmp_path / "report" / "metrics.json").read_text())
+    assert written["paragraphs"] == json.loads(json.dumps(result["paragraphs"]))
+    overall = written["paragraphs"]["overall"]
+    # scores >= 0.5: TP = 2 (heading, first paragraph), FN = 1, FP = 1 (footer), TN = 1 (menu)
+    assert overall["confusion_matrix"]["matrix"] == [[1, 1], [1, 2]]
+    assert overall["per_class"]["content"]["precision"] == pytest.approx(2 / 3)
+    assert overall["per_class"]["content"]["recall"] == pytest.approx(2 / 3)
+    assert overall["per_class"]["boilerplate"]["f1"] == pytest.approx(0.5)
+    assert overall["pr_auc"] == pytest.approx((1 + 1 + 3 / 4) / 3)  # ranks: +, +, -, +, -
+    worst = written["paragraphs"]["worst_errors"]
+    assert [e["text"] for e in worst] == ["Crews restored most lines by Friday evening.",
+                                          "Copyright 2024"]
+
+    # Page level: the kept paragraphs against the gold: 13 of 15 words right, 13 of 20 found.
+    page = written["pages"]["WCXB word F1"]["systems"]["model (html)"]
+    assert page["pages"] == 1
+    assert page["precision"] == pytest.approx(13 / 15) and page["recall"] == pytest.approx(13 / 20)
+    predicted = "Storm hits coast\nThe storm cut power to 4,200 homes on Tuesday.\nCopyright 2024"
+    assert page["f1"] == pytest.approx(26 / 35) == word_prf(predicted, GOLD)[2]
+    assert page["f1_articles"] == pytest.approx(page["f1"])
+    assert "trafilatura (HTML)" in written["pages"]["WCXB word F1"]["systems"]
+    names = [t["name"] for t in written["targets"]]
+    assert "paragraph F1 (content)" in names
+
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "| model (html) | 1 | 0.867 | 0.650 | 0.743 | 0.743 | 0 |" in report
+    for plot in ("confusion_matrix.png", "precision_recall.png", "calibration.png"):
+        assert (tmp_path / "report" / "plots" / plot).stat().st_size > 1000
+
+
+def test_text_mode_is_scored_on_other_renderings_too(tmp_path, wcxb_page):
+    config = {"task": "content", "input": "text", "data": {"path": str(wcxb_page),
+                                                           "exclude_sources": []}}
+    model = ScoreByText({text: score for text, (score, _) in SCORES.items()}).fit(None, None)
+    bundle = save_bundle(model, tmp_path / "model", task="content",
+                         label_names=["boilerplate", "content"], threshold=0.5, config=config,
+                         metrics={}, sources=[], extra_files={})
+    systems = evaluate(bundle, output=tmp_path / "report")["pages"]["WCXB word F1"]["systems"]
+    for name in ("model (text)", "model (html2text text)", "model (inscriptis text)",
+                 "model (html_text text)", "justext_lines (our text)",
+                 "c4_line_filter (our text)"):
+        assert systems[name]["pages"] == 1
+    assert systems["model (text)"]["f1"] == pytest.approx(26 / 35)
+
+
+def test_claim_round_trip_reports_the_baseline(tmp_path):
+    toy_dataset(tmp_path / "data")
+    result = train(load_train_config(write_config(tmp_path, task="claim", output="claim")))
+    metrics = evaluate(result["path"], output=tmp_path / "report")
+    baseline = metrics["baselines"]["CheckThat! TF-IDF + LinearSVC"]
+    assert set(baseline["per_source"]) == {"toy", "other"}
+    assert metrics["paragraphs"]["overall"]["n"] == baseline["overall"]["n"]
+    assert metrics["paragraphs"]["overall"]["per_class"]["claim"]["f1"] > 0.8
+    assert (tmp_path / "report" / "report.md").read_text().count("Baseline: CheckThat!") == 1

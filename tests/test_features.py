@@ -1,0 +1,103 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from trainer.features import (ArticlePosition, ClaimCues, NeighbourFeatures, PathTextShare,
+                              TextStatistics, neighbour_rows)
+
+
+# The article transformers take their columns by position here, so the generic checks can run
+# them on numeric arrays (where every row is then an article of its own).
+@parametrize_with_checks([
+    TextStatistics(),
+    ClaimCues(),
+    ArticlePosition(article=0, order=1, text=1),
+    NeighbourFeatures(StandardScaler(), window=2, article=0, order=1),
+    PathTextShare(article=0, path=1, text=1),
+])
+def test_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def rows(shuffle_seed=None) -> pd.DataFrame:
+    frame = pd.DataFrame({
+        "article_id": ["a", "a", "a", "b", "b"],
+        "index": [0, 1, 2, 0, 1],
+        "text": ["Menu", "A long paragraph of prose.", "Menu", "Only one here.", "Second."],
+        "value": [1.0, 2.0, 3.0, 10.0, 20.0],
+    })
+    if shuffle_seed is not None:
+        frame = frame.sample(frac=1, random_state=shuffle_seed)
+    return frame
+
+
+def test_neighbour_rows_follow_article_order_not_row_order():
+    frame = rows(shuffle_seed=3).reset_index(drop=True)
+    found = neighbour_rows(frame["article_id"], frame["index"], [-1, 1])
+    for i, row in frame.iterrows():
+        for j, offset in enumerate([-1, 1]):
+            match = frame[(frame["article_id"] == row["article_id"])
+                          & (frame["index"] == row["index"] + offset)]
+            assert found[i, j] == (match.index[0] if len(match) else -1)
+
+
+def test_neighbour_features_shift_within_articles_only():
+    value = ColumnTransformer([("v", "passthrough", ["value"])])
+    out = NeighbourFeatures(value, window=1).fit_transform(rows())
+    # columns: own, previous, next, has previous, has next
+    np.testing.assert_array_equal(out, [
+        [1, 0, 2, 0, 1],
+        [2, 1, 3, 1, 1],
+        [3, 2, 0, 1, 0],
+        [10, 0, 20, 0, 1],
+        [20, 10, 0, 1, 0],
+    ])
+    shuffled = rows(shuffle_seed=1)
+    again = NeighbourFeatures(value, window=1).fit_transform(shuffled)
+    np.testing.assert_array_equal(again, out[shuffled.index.to_numpy()])
+
+
+def test_neighbour_features_keep_sparse_output_sparse():
+    words = ColumnTransformer([("w", HashingVectorizer(n_features=32), "text")])
+    out = NeighbourFeatures(words, window=1).fit_transform(rows())
+    assert sp.issparse(out) and out.shape == (5, 32 * 3 + 2)
+    own = words.fit_transform(rows())
+    np.testing.assert_allclose(out[1, 32:64].toarray(), own[0].toarray())  # previous of row 1
+
+
+def test_article_position_ranks_and_repeats():
+    names = list(ArticlePosition.names)
+    out = pd.DataFrame(ArticlePosition().fit_transform(rows(shuffle_seed=2).sort_index()),
+                       columns=names)
+    np.testing.assert_allclose(out["relative_position"], [0, 0.5, 1, 0, 1])
+    np.testing.assert_allclose(out["log_repeats"], [math.log(2), 0, math.log(2), 0, 0])
+    np.testing.assert_allclose(out.loc[[0, 1, 2], "text_share"].sum(), 1.0)
+    assert out.loc[0, "text_share_before"] == 0 and out.loc[2, "text_share_before"] > 0.5
+
+
+def test_text_statistics_of_a_known_sentence():
+    stats = dict(zip(TextStatistics.names,
+                     TextStatistics().fit_transform([["The cat sat on the mat."]])[0]))
+    assert stats["log_words"] == pytest.approx(math.log1p(6))
+    assert stats["stopword_density"] == pytest.approx(3 / 6)  # the, on, the
+    assert stats["ends_sentence"] == 1 and stats["starts_uppercase"] == 1
+    assert stats["uppercase_ratio"] == pytest.approx(1 / 17)
+
+
+def test_claim_cues_count_numbers_attribution_and_opinion():
+    cues = ClaimCues().fit([["x"]])
+    claim, opinion = cues.transform([["Unemployment fell to 3.9% in May, the ministry said."],
+                                     ["I think you will love this beautiful film!"]])
+    named = {name: (c, o) for name, c, o in zip(ClaimCues.names, claim, opinion)}
+    assert named["numbers"][0] > 0 and named["percent_sign"][0] > 0
+    assert named["reporting"][0] > 0 and named["date"][0] > 0
+    assert named["opinion"][1] > 0 and named["first_person"][1] > 0
+    assert named["opinion"][0] == 0 and named["reporting"][1] == 0
+    assert list(cues.get_feature_names_out()) == [f"x0_{n}" for n in ClaimCues.names]

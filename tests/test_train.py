@@ -1,0 +1,170 @@
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from datasets import Dataset, DatasetDict
+
+from trainer.bundle import load_bundle
+from trainer.config import ConfigError
+from trainer.rows import COLUMNS, FEATURES, article_rows
+from trainer.segment import Article, segment_text
+from trainer.train import load_train_config, train
+
+PROSE = [
+    "The council approved the new budget on Tuesday after a long debate about the schools.",
+    "Residents said the changes would make the park safer for children and older people.",
+    "Officials reported that 4,200 homes lost power during the storm that hit last week.",
+    "The museum will reopen in spring with a larger gallery for local artists and students.",
+    "Researchers found that the river level rose by 12 percent compared with the year before.",
+    "Many visitors enjoy walking along the old harbour wall in the early evening light.",
+    "The company said it hired 350 workers in 2023 and plans to open two more factories.",
+    "Local farmers have planted more beans this season because the weather stayed mild.",
+]
+NAV = ["Home", "About us", "Contact", "Subscribe to our newsletter", "Share on Facebook",
+       "Privacy policy | Terms", "© 2024 Example News", "Sign in", "Menu", "Read more"]
+SOURCES = ("toy", "other")
+
+
+def toy_article(rng: random.Random, source: str, name: str, group: str) -> list[dict]:
+    """Menus around prose: prose is content, and a claim when it holds a number."""
+    prose = [" ".join(rng.sample(PROSE, 2)) for _ in range(3)]
+    lines = rng.sample(NAV, 3) + prose + rng.sample(NAV, 2)
+    text = "\n".join(lines)
+    rows = article_rows(Article("text", text, segment_text(text)), source=source,
+                        article_id=f"{source}:{name}", group=group, page_type="article")
+    for row, line in zip(rows, lines):
+        row["content"], row["content_origin"] = int(line in prose), "gold"
+        if line in prose:
+            row["claim"] = int(any(c.isdigit() for c in line))
+            row["claim_origin"] = "gold"
+    return rows
+
+
+def write_dataset(folder: Path, splits: dict[str, list[dict]], sources: dict | None = None) -> Path:
+    """A built dataset as `trainer build` leaves it: dataset/ and summary.json."""
+    DatasetDict({split: Dataset.from_list(rows, features=FEATURES)
+                 for split, rows in splits.items()}).save_to_disk(str(folder / "dataset"))
+    names = {row["source"] for rows in splits.values() for row in rows}
+    (folder / "summary.json").write_text(json.dumps({
+        "sources": {name: {} for name in sorted(names)},
+        "config": {"sources": sources or {name: {"path": ""} for name in sorted(names)}}}))
+    return folder
+
+
+def toy_dataset(folder: Path, seed: int = 0) -> Path:
+    rng = random.Random(seed)
+    splits = {}
+    for split, count in (("train", 24), ("validation", 8), ("test", 8)):
+        splits[split] = [row for i in range(count) for row in toy_article(
+            rng, SOURCES[i % 2], f"{split}{i}", f"{split}-site{i % 6}")]
+    return write_dataset(folder, splits)
+
+
+CONFIG = """
+task = "{task}"
+input = "text"
+seed = 7
+[data]
+path = "data"
+[features]
+blocks = ["words", "stats"]
+[features.words]
+n_features = 4096
+[features.stats]
+window = 1
+[estimator]
+name = "sgd"
+params = {{ loss = "log_loss", class_weight = "balanced" }}
+[context]
+window = 1
+folds = 3
+blocks = ["position"]
+[weights.sources]
+toy = 2.0
+[output]
+path = "{output}"
+"""
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("train")
+    toy_dataset(folder / "data")
+    return folder
+
+
+def write_config(folder: Path, task="content", output="model", extra="") -> Path:
+    path = folder / f"{task}-{output}.toml"
+    path.write_text(CONFIG.format(task=task, output=output) + extra)
+    return path
+
+
+def test_train_learns_the_signal_and_stores_threshold_and_config(workspace):
+    cfg = load_train_config(write_config(workspace, extra='[search]\nmethod = "grid"\n'
+                                                         'params = { alpha = [1e-4, 1e-3] }\n'
+                                                         'folds = 3\n'))
+    result = train(cfg)
+    bundle = load_bundle(result["path"])
+    assert bundle.manifest["threshold"] == pytest.approx(result["threshold"])
+    assert bundle.manifest["config"] == json.loads(json.dumps(cfg))
+    assert bundle.manifest["metrics"]["search"]["best_params"]["alpha"] in (1e-4, 1e-3)
+    assert {s["name"] for s in bundle.manifest["sources"]} == set(SOURCES)
+    assert (Path(result["path"]) / "report.md").is_file()
+    assert (Path(result["path"]) / "plots" / "calibration.png").is_file()
+
+    test = pd.DataFrame(load_train_rows(workspace, "test"))
+    scores = bundle.model.predict_proba(test)[:, 1]
+    predicted = scores >= bundle.threshold
+    assert (predicted == (test["content"] == 1)).mean() >= 0.95
+
+    # One article alone, rows shuffled and without label columns, scores the same.
+    article = test[test["article_id"] == test["article_id"].iloc[0]]
+    alone = article.sample(frac=1, random_state=0).drop(
+        columns=["content", "claim", "content_origin", "claim_origin"])
+    np.testing.assert_allclose(bundle.model.predict_proba(alone)[:, 1],
+                               pd.Series(scores[article.index], index=article.index)[alone.index])
+
+
+def load_train_rows(workspace: Path, split: str) -> list[dict]:
+    from trainer.dataset import load_dataset
+
+    return load_dataset(workspace / "data")[split].to_list()
+
+
+def test_training_is_deterministic_for_a_seed(workspace):
+    first = train(load_train_config(write_config(workspace, task="claim", output="claim-a")))
+    second = train(load_train_config(write_config(workspace, task="claim", output="claim-b")))
+    test = pd.DataFrame(load_train_rows(workspace, "test"), columns=list(COLUMNS))
+    a = load_bundle(first["path"]).model.predict_proba(test)
+    b = load_bundle(second["path"]).model.predict_proba(test)
+    np.testing.assert_array_equal(a, b)
+    assert first["threshold"] == second["threshold"]
+
+
+@pytest.mark.parametrize("overrides, key", [
+    (['estimator.nmae="sgd"'], "estimator.nmae"),
+    (['seed="seven"'], "seed"),
+    (['data.path="missing"'], "data.path"),
+    (['data.path="missing"', 'data.build="nowhere.toml"'], "data.build"),
+    (["estimator.params.alpah=0.1"], "estimator.params.alpah"),
+    (["estimator.params.alpha=-1"], "estimator.params"),
+    (['estimator.name="magic"'], "estimator.name"),
+    (['features.blocks=["words", "structure"]'], "features.blocks"),
+    (['context.blocks=["slots"]'], "context.blocks"),
+    (["weights.sources.nowhere=2.0"], "weights.sources"),
+    (['search.method="grid"'], "search.params"),
+    (['threshold.policy="best"'], "threshold.policy"),
+])
+def test_config_errors_name_the_key(workspace, overrides, key):
+    path = write_config(workspace, output="bad")
+    with pytest.raises(ConfigError, match=rf"content-bad\.toml: .*{key.replace('.', '[.]')}"):
+        load_train_config(path, overrides)
+
+
+def test_unknown_table_in_the_file_is_named(workspace):
+    path = write_config(workspace, output="typo", extra="[thresold]\npolicy = \"fixed\"\n")
+    with pytest.raises(ConfigError, match="unknown key 'thresold'"):
+        load_train_config(path)

@@ -1,0 +1,341 @@
+"""Evaluate a model bundle on a split of a built dataset, beside the baselines.
+
+Paragraph level (every task): per-class precision/recall/F1, macro-F1, PR-AUC, confusion
+matrix, calibration, per-source and per-page-type breakdowns and the worst errors.
+
+Page level, content task: the page's predicted text (its content paragraphs, one per line)
+against the page's gold main text, on the same pages for every system:
+
+* WCXB word F1 (averaged over the split's held-out pages, also per page type and for articles)
+  for the model and the HTML extractors of :mod:`trainer.baselines`;
+* ScrapingHub 4-gram shingle F1 over all its pages (every split) when the model was not
+  trained on ScrapingHub, its external test set;
+* text-mode models also on other tools' renderings of the same pages, and beside the jusText
+  and C4 line baselines.
+
+Claim task: the named held-out sets (CheckThat! 2024 dev-test, WCXB claims, news claims)
+beside the CheckThat! TF-IDF + linear SVM baseline trained on the same training rows.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import time
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from .metrics import (calibration_table, classification_scores, page_scores, shingle_prf,
+                      word_prf)
+from .rows import UNKNOWN, article_rows
+from .segment import Article, segment_text
+
+__all__ = ["evaluate", "page_texts", "paragraph_metrics"]
+
+log = logging.getLogger(__name__)
+
+WORST_ERRORS = 20
+HTML_BASELINES = ("trafilatura", "justext", "boilerpy3", "readability", "resiliparse")
+# Row source → how its page's gold text is found (see trainer.corpora.web).
+PAGE_SOURCES = ("wcxb", "scrapinghub")
+
+
+def _breakdown(rows: pd.DataFrame, y: np.ndarray, scores: np.ndarray, threshold: float,
+               names: list[str], column: str) -> dict:
+    """classification_scores for each value of ``column`` ("(none)" for empty values)."""
+    values = rows[column].fillna("").to_numpy()
+    return {(key or "(none)"): classification_scores(y[values == key], scores[values == key],
+                                                     threshold, names)
+            for key in sorted(set(values))}
+
+
+def paragraph_metrics(rows: pd.DataFrame, scores, threshold: float, task: str,
+                      worst: int = WORST_ERRORS) -> dict:
+    """Scores of labelled rows: overall, per source, per page type, calibration, worst errors."""
+    from .train import LABEL_NAMES
+
+    names = LABEL_NAMES[task]
+    y = rows[task].to_numpy(dtype=np.int64)
+    scores = np.asarray(scores, dtype=np.float64)
+    if (y == UNKNOWN).any():
+        raise ValueError("paragraph_metrics needs labelled rows only")
+    wrong = np.flatnonzero((scores >= threshold).astype(int) != y)
+    wrong = wrong[np.argsort(-np.abs(scores[wrong] - y[wrong]), kind="stable")][:worst]
+    return {
+        "overall": classification_scores(y, scores, threshold, names),
+        "per_source": _breakdown(rows, y, scores, threshold, names, "source"),
+        "per_page_type": _breakdown(rows, y, scores, threshold, names, "page_type"),
+        "calibration": calibration_table(y, scores),
+        "worst_errors": [{"source": rows["source"].iat[i], "article_id": rows["article_id"].iat[i],
+                          "index": int(rows["index"].iat[i]), "label": names[y[i]],
+                          "score": float(scores[i]), "text": rows["text"].iat[i][:300]}
+                         for i in wrong],
+    }
+
+
+def page_texts(rows: pd.DataFrame, keep) -> dict[str, str]:
+    """article_id → the kept paragraphs' text, one per line in article order."""
+    frame = rows.assign(keep=np.asarray(keep, dtype=bool)).sort_values(["article_id", "index"])
+    return {article: "\n".join(group.loc[group["keep"], "text"])
+            for article, group in frame.groupby("article_id", sort=False)}
+
+
+# --------------------------------------------------------------------------- pages
+
+class PageStore:
+    """HTML and gold main text of WCXB and ScrapingHub pages, found from a row's article id."""
+
+    def __init__(self, source_paths: dict[str, str]):
+        self.paths = {name: Path(path) for name, path in source_paths.items()}
+
+    def available(self, source: str) -> bool:
+        return source in self.paths and self.paths[source].is_dir()
+
+    @staticmethod
+    def _page_id(article_id: str) -> str:
+        return article_id.split(":", 1)[1]
+
+    def html(self, source: str, article_id: str) -> bytes:
+        path = self.paths[source] / "html" / f"{self._page_id(article_id)}.html.gz"
+        return gzip.decompress(path.read_bytes())
+
+    def gold(self, source: str, article_id: str) -> str:
+        page = self._page_id(article_id)
+        if source == "wcxb":
+            record = json.loads((self.paths[source] / "ground-truth" / f"{page}.json").read_text())
+            return record["ground_truth"]["main_content"]
+        return self._scrapinghub()[page]["articleBody"]
+
+    @lru_cache(maxsize=1)
+    def _scrapinghub(self) -> dict:
+        return json.loads((self.paths["scrapinghub"] / "ground-truth.json").read_text())
+
+
+def _page_summary(pairs: dict[str, tuple[str, str]], page_types: dict[str, str], metric,
+                  convention: str) -> dict:
+    summary = page_scores(pairs.values(), metric=metric, convention=convention)
+    articles = [pairs[a] for a in pairs if page_types.get(a) == "article"]
+    if articles and convention == "wcxb":
+        summary["f1_articles"] = page_scores(articles, metric=metric)["f1"]
+        summary["pages_articles"] = len(articles)
+    return summary
+
+
+def _per_page_type(pairs: dict[str, tuple[str, str]], page_types: dict[str, str]) -> dict:
+    by_type: dict[str, list] = {}
+    for article, pair in pairs.items():
+        by_type.setdefault(page_types.get(article) or "(none)", []).append(pair)
+    return {t: {"f1": page_scores(p)["f1"], "pages": len(p)} for t, p in sorted(by_type.items())}
+
+
+def _text_rows(text: str, article_id: str) -> list[dict]:
+    return article_rows(Article("text", text, segment_text(text)), source="evaluate",
+                        article_id=article_id, group=article_id)
+
+
+def _predict_rows(model, threshold: float, rows: list[dict]) -> list[bool]:
+    if not rows:
+        return []
+    return list(model.predict_proba(pd.DataFrame.from_records(rows))[:, 1] >= threshold)
+
+
+def content_pages(model, threshold: float, input_mode: str, rows: pd.DataFrame, scores,
+                  store: PageStore, source: str, metric, convention: str,
+                  progress: bool) -> dict:
+    """Page-level scores of the model and the baselines on the pages of ``rows``."""
+    from . import baselines
+
+    rows = rows[rows["source"] == source]
+    ours = page_texts(rows, np.asarray(scores)[rows.index] >= threshold)
+    page_types = rows.groupby("article_id")["page_type"].first().to_dict()
+    gold = {a: store.gold(source, a) for a in ours}
+    systems = {f"model ({input_mode})": {a: (ours[a], gold[a]) for a in ours}}
+    extractors = {}
+    for name in HTML_BASELINES:
+        try:
+            extractors[name] = baselines.make_extractor(name)
+        except baselines.BaselineUnavailable as exc:
+            log.warning("skipping baseline %s: %s", name, exc)
+    outputs: dict[str, dict] = {f"{n} (HTML)": {} for n in extractors}
+    renderings = baselines.RENDERERS if input_mode == "text" else {}
+    for name in renderings:
+        outputs[f"model ({name} text)"] = {}
+    if input_mode == "text":
+        for name in ("justext_lines", "c4_line_filter"):
+            outputs[f"{name} (our text)"] = {}
+    our_text = page_texts(rows, np.ones(len(rows), dtype=bool))
+    for article in tqdm(list(ours), desc=f"{source} pages", disable=not progress, leave=False):
+        html = store.html(source, article)
+        for name, extractor in extractors.items():
+            outputs[f"{name} (HTML)"][article] = extractor(html)
+        for name, render in renderings.items():
+            try:
+                text = render(html)
+            except Exception as exc:  # a renderer failing on one page counts as an empty page
+                log.warning("%s failed on %s: %s", name, article, exc)
+                text = ""
+            keep = _predict_rows(model, threshold, _text_rows(text, article))
+            outputs[f"model ({name} text)"][article] = "\n".join(
+                p.text for p, k in zip(segment_text(text), keep) if k)
+        if input_mode == "text":
+            paragraphs = segment_text(our_text[article])
+            for name in ("justext_lines", "c4_line_filter"):
+                keep = getattr(baselines, name)(our_text[article])
+                outputs[f"{name} (our text)"][article] = "\n".join(
+                    p.text for p, k in zip(paragraphs, keep) if k)
+    for name, texts in outputs.items():
+        systems[name] = {a: (texts[a], gold[a]) for a in texts}
+    result = {"systems": {}, "per_page_type": {}}
+    for name, pairs in systems.items():
+        result["systems"][name] = _page_summary(pairs, page_types, metric, convention)
+        if convention == "wcxb":
+            result["per_page_type"][name] = _per_page_type(pairs, page_types)
+    for name, extractor in extractors.items():
+        result["systems"][f"{name} (HTML)"]["failures"] = extractor.failures
+    return result
+
+
+# --------------------------------------------------------------------------- claims
+
+def claim_baseline(cfg: dict, data, split_rows: pd.DataFrame) -> dict:
+    """The CheckThat! TF-IDF + linear SVM baseline, trained on the model's training rows and
+    thresholded on its validation rows the same way, scored on ``split_rows``."""
+    from .baselines import checkthat_baseline
+    from .train import choose_threshold, load_rows, targets
+
+    exclude = cfg["data"]["exclude_sources"]
+    train_rows = load_rows(data, "train", "claim", exclude)
+    train_rows = train_rows[train_rows["claim"] != UNKNOWN]
+    validation = load_rows(data, "validation", "claim", exclude)
+    validation = validation[validation["claim"] != UNKNOWN]
+    baseline = checkthat_baseline().fit(train_rows["text"], train_rows["claim"])
+    policy = dict(cfg["threshold"], policy="max_f1") if cfg["threshold"]["policy"] == "fixed" \
+        else cfg["threshold"]
+    threshold = choose_threshold(policy, targets(validation, "claim"),
+                                 baseline.decision_function(validation["text"]),
+                                 validation["source"])
+    scores = baseline.decision_function(split_rows["text"])
+    y, names = split_rows["claim"].to_numpy(dtype=np.int64), ["non-claim", "claim"]
+    return {"description": "TF-IDF word unigrams + LinearSVC (CheckThat! baseline), trained on "
+                           "the same training rows; threshold chosen on validation like the "
+                           f"model's ({threshold:.4f}, on the SVM's decision scale).",
+            "threshold": threshold,
+            "overall": classification_scores(y, scores, threshold, names),
+            "per_source": _breakdown(split_rows, y, scores, threshold, names, "source")}
+
+
+def _claim_targets(paragraphs: dict) -> list[dict]:
+    per_source = paragraphs["per_source"]
+    found = []
+    for name, source, key, goal in (
+            ("CT24 dev-test F1 (claim)", "checkthat2024", "f1", 0.85),
+            ("held-out wcxb-claims F1 (claim)", "wcxb", "f1", 0.75),
+            ("news-claims macro-F1", "scrapinghub", "macro_f1", 0.80)):
+        if source in per_source:
+            m = per_source[source]
+            value = m["macro_f1"] if key == "macro_f1" else m["per_class"]["claim"]["f1"]
+            found.append({"name": name, "value": value, "goal": goal, "met": value >= goal})
+    return found
+
+
+def _content_targets(result: dict, paragraphs: dict, input_mode: str) -> list[dict]:
+    found = []
+    wcxb = result.get("pages", {}).get("WCXB word F1", {}).get("systems")
+    if wcxb:
+        model = wcxb[f"model ({input_mode})"]
+        trafilatura = wcxb.get("trafilatura (HTML)")
+        if input_mode == "html" and trafilatura:
+            goal = trafilatura["f1"] + 0.03
+            found.append({"name": "WCXB word F1, all pages (trafilatura + 0.03)",
+                          "value": model["f1"], "goal": goal, "met": model["f1"] >= goal})
+        if input_mode == "html" and model.get("f1_articles") is not None:
+            found.append({"name": "WCXB word F1, article pages", "value": model["f1_articles"],
+                          "goal": 0.96, "met": model["f1_articles"] >= 0.96})
+        if input_mode == "text" and trafilatura and model.get("f1_articles") is not None:
+            goal = trafilatura["f1_articles"]
+            found.append({"name": "WCXB word F1, article pages (>= trafilatura on HTML)",
+                          "value": model["f1_articles"], "goal": goal,
+                          "met": model["f1_articles"] >= goal})
+    if input_mode == "html":
+        f1 = paragraphs["overall"]["per_class"]["content"]["f1"]
+        found.append({"name": "paragraph F1 (content)", "value": f1, "goal": 0.88,
+                      "met": f1 >= 0.88})
+    return found
+
+
+# --------------------------------------------------------------------------- entry point
+
+def evaluate(model_dir, data=None, split: str = "test", output=None,
+             progress: bool = False) -> dict:
+    """Evaluate a bundle on ``split``; write metrics.json, report.md and plots to ``output``.
+
+    ``data`` defaults to the dataset the model was trained from; ``output`` to
+    ``reports/<bundle name>-<split>``. Returns the metrics written to metrics.json.
+    """
+    from .bundle import load_bundle
+    from .report import evaluation_markdown, write_plots
+    from .train import LABEL_NAMES, _dataset_summary, load_rows
+
+    started = time.perf_counter()
+    bundle = load_bundle(model_dir)
+    cfg = bundle.manifest["config"]
+    task, input_mode, threshold = cfg["task"], cfg["input"], bundle.threshold
+    data = Path(data or cfg["data"]["path"])
+    output = Path(output or Path("reports") / f"{Path(model_dir).resolve().name}-{split}")
+    log.info("evaluating %s on %s/%s", model_dir, data, split)
+
+    rows = load_rows(data, split, task)
+    scores = bundle.model.predict_proba(rows)[:, 1]
+    labelled = (rows[task] != UNKNOWN).to_numpy()
+    paragraphs = paragraph_metrics(rows[labelled], scores[labelled], threshold, task)
+    result = {"model": str(model_dir), "task": task, "input": input_mode, "split": split,
+              "data": str(data), "threshold": threshold, "label_names": LABEL_NAMES[task],
+              "output": str(output), "paragraphs": paragraphs, "pages": {}, "baselines": {}}
+
+    if task == "content":
+        store = PageStore(_dataset_summary(data))
+        if store.available("wcxb"):
+            log.info("page-level WCXB word F1 with baselines")
+            pages = content_pages(bundle.model, threshold, input_mode, rows, scores, store,
+                                  "wcxb", word_prf, "wcxb", progress)
+            pages["description"] = (f"WCXB word F1 averaged over the {split} split's pages "
+                                     f"(sites never seen in training); F1 articles: article "
+                                     f"pages only. Baselines ran on the same pages' HTML.")
+            result["pages"]["WCXB word F1"] = pages
+        if store.available("scrapinghub"):
+            external = "scrapinghub" in cfg["data"]["exclude_sources"]
+            sh_rows = pd.concat([load_rows(data, s, task) for s in ("train", "validation",
+                                                                     "test")]) if external \
+                else rows
+            sh_rows = sh_rows[sh_rows["source"] == "scrapinghub"].reset_index(drop=True)
+            if len(sh_rows):
+                log.info("page-level ScrapingHub shingle F1 with baselines")
+                sh_scores = bundle.model.predict_proba(sh_rows)[:, 1]
+                pages = content_pages(bundle.model, threshold, input_mode, sh_rows, sh_scores,
+                                      store, "scrapinghub", shingle_prf, "scrapinghub",
+                                      progress)
+                pages["description"] = (
+                    "ScrapingHub article-extraction benchmark: 4-gram shingle F1 (benchmark "
+                    "convention) over " + ("all its pages: the model never trained on them."
+                                           if external else f"the {split} split's pages."))
+                result["pages"]["ScrapingHub shingle F1"] = pages
+        result["targets"] = _content_targets(result, paragraphs, input_mode)
+    else:
+        log.info("training the CheckThat! baseline on the same training rows")
+        result["baselines"]["CheckThat! TF-IDF + LinearSVC"] = claim_baseline(
+            cfg, data, rows[labelled])
+        result["targets"] = _claim_targets(paragraphs)
+
+    output.mkdir(parents=True, exist_ok=True)
+    write_plots(output / "plots", paragraphs, rows.loc[labelled, task].to_numpy(),
+                scores[labelled], LABEL_NAMES[task], f"{task} ({input_mode}) {split}")
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    (output / "metrics.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    (output / "report.md").write_text(evaluation_markdown(result))
+    log.info("wrote %s/report.md in %.0f s", output, result["seconds"])
+    return result

@@ -1,0 +1,402 @@
+"""Custom scikit-learn transformers over paragraph rows (see :mod:`trainer.rows`).
+
+The text transformers (:class:`TextStatistics`, :class:`ClaimCues`) read every column they are
+given as text, so they compose with ``ColumnTransformer`` like any scikit-learn transformer.
+The article transformers (:class:`ArticlePosition`, :class:`NeighbourFeatures`) need to know
+which column names the article and which orders its paragraphs; rows may come in any order and
+in any mix of articles, because neighbours are found by sorting, never by row position.
+Columns are named (DataFrames) or numbered (arrays), so the estimator checks can run them on
+plain numeric arrays: a row whose article value occurs once is an article of one paragraph.
+"""
+
+from __future__ import annotations
+
+import re
+from math import log1p
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+__all__ = [
+    "ArticlePosition",
+    "ClaimCues",
+    "NeighbourFeatures",
+    "PathTextShare",
+    "TextStatistics",
+    "neighbour_rows",
+]
+
+_WORD = re.compile(r"\w+")
+_UPPER = re.compile(r"[A-ZÀ-ÖØ-Þ]")
+_NOT_LETTER = re.compile(r"[\W\d_]")
+_DIGIT = re.compile(r"\d")
+_PUNCTUATION = re.compile(r"[^\w\s]")
+_SEPARATOR = re.compile(r"[|•·»›«‹/\\>]")
+_SENTENCE_END = re.compile(r"[.!?…]+(?=\s|$)")
+_CAPITALISED = re.compile(r"\b[A-ZÀ-ÖØ-Þ]\w*")
+_SENTENCE_FINAL = (".", "!", "?", "…", '"', "”", "’", "'", ")")
+
+
+def _text_cells(estimator, X, reset: bool) -> np.ndarray:
+    """``X`` as a 2-D object array of strings, after the usual scikit-learn input checks."""
+    X = validate_data(estimator, X, dtype=None, reset=reset)
+    if X.dtype.kind not in "OUS":
+        return X.astype(str).astype(object)
+    return X
+
+
+class _ColumnwiseText(TransformerMixin, BaseEstimator):
+    """Base for transformers that compute the same numbers for every text column."""
+
+    names: tuple[str, ...] = ()
+
+    def fit(self, X, y=None):
+        _text_cells(self, X, reset=True)
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self)
+        cells = _text_cells(self, X, reset=False)
+        out = np.empty((cells.shape[0], cells.shape[1] * len(self.names)), dtype=np.float64)
+        for j in range(cells.shape[1]):
+            out[:, j * len(self.names):(j + 1) * len(self.names)] = [
+                self._describe(str(text)) for text in cells[:, j]]
+        return out
+
+    def _describe(self, text: str) -> tuple[float, ...]:
+        raise NotImplementedError
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self)
+        columns = getattr(self, "feature_names_in_", None)
+        if columns is None:
+            columns = [f"x{j}" for j in range(self.n_features_in_)]
+        return np.asarray([f"{c}_{name}" for c in columns for name in self.names], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        return tags
+
+
+class TextStatistics(_ColumnwiseText):
+    """Shallow, language-light statistics of a paragraph's text.
+
+    These are the signals boilerplate detectors rely on (jusText: length, stopword density,
+    link density; C4: sentence-final punctuation, word count): boilerplate is short, list-like
+    and poor in function words, content is long running prose.
+    """
+
+    names = ("log_chars", "log_words", "mean_word_length", "punctuation_ratio", "digit_ratio",
+             "uppercase_ratio", "stopword_density", "ends_sentence", "log_sentences",
+             "capitalised_word_ratio", "starts_uppercase", "separator_ratio")
+
+    def _describe(self, text: str) -> tuple[float, ...]:
+        n_chars = len(text)
+        chars = max(n_chars, 1)
+        words = _WORD.findall(text.lower())
+        n_words = max(len(words), 1)
+        letters = n_chars - len(_NOT_LETTER.findall(text))
+        return (
+            log1p(n_chars),
+            log1p(len(words)),
+            sum(map(len, words)) / n_words,
+            len(_PUNCTUATION.findall(text)) / chars,
+            len(_DIGIT.findall(text)) / chars,
+            len(_UPPER.findall(text)) / letters if letters else 0.0,
+            sum(w in ENGLISH_STOP_WORDS for w in words) / n_words,
+            float(text.rstrip().endswith(_SENTENCE_FINAL)),
+            log1p(len(_SENTENCE_END.findall(text))),
+            len(_CAPITALISED.findall(text)) / n_words,
+            float(text[:1].isupper()),
+            len(_SEPARATOR.findall(text)) / chars,
+        )
+
+
+# Cues of check-worthy factual statements (the claim guideline's examples: numbers, dates,
+# reported speech with attribution, named actors, official decisions) and of their opposites
+# (opinion, address to the reader, hedging, questions). Word cues match lower-cased tokens.
+_WORD_CUES: dict[str, str] = {
+    "money": "dollar dollars euro euros usd cent cents budget funding cost costs paid pay",
+    "magnitude": "hundred hundreds thousand thousands million millions billion billions "
+                 "trillion trillions dozen dozens half twice double doubled triple tripled",
+    "units": "km miles mile kg pounds tons tonnes acres hours days weeks months years decades "
+             "times degrees people jobs votes cases deaths members percent percentage",
+    "date": "january february march april may june july august september october november "
+            "december jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday "
+            "thursday friday saturday sunday yesterday today since ago last",
+    "comparison": "more less fewer higher lower than most least largest biggest smallest "
+                  "increase increased decrease decreased rose risen fell fallen grew dropped "
+                  "record highest lowest first only",
+    "reporting": "said says told tells according reported reports announced stated claimed "
+                 "claims added confirmed estimated found showed shows revealed warned noted "
+                 "denied admitted testified wrote cited",
+    "evidence": "study studies survey poll data report research researchers statistics census "
+                "record records analysis official officials spokesman spokeswoman spokesperson "
+                "ministry department agency government court police authorities company",
+    "official": "law laws bill act vote voted votes passed signed ruled legislation policy tax "
+                "taxes tariff tariffs sanction sanctions elected appointed banned approved",
+    "first_person": "i me my we our us i'm we're",
+    "second_person": "you your you're yours",
+    "hedges": "should must could would might can will hope think believe feel maybe perhaps "
+              "probably",
+    "opinion": "best great good bad beautiful amazing love perfect wonderful terrible awesome "
+               "favorite favourite easy simple delicious fun enjoy",
+}
+_CUE_OF_WORD: dict[str, list[int]] = {}
+for _i, _words in enumerate(_WORD_CUES.values()):
+    for _w in _words.split():
+        _CUE_OF_WORD.setdefault(_w, []).append(_i)
+_CUE_TOKEN = re.compile(r"\w+(?:'\w+)?")
+_PATTERN_CUES: dict[str, re.Pattern] = {
+    "numbers": re.compile(r"\b\d[\d,.]*\b"),
+    "percent_sign": re.compile(r"%"),
+    "currency_sign": re.compile(r"[$£€¥]"),
+    "year": re.compile(r"\b(?:1[89]|20)\d\d\b"),
+    "names": re.compile(r"(?<=[a-z,;] )[A-Z][a-z]+"),
+    "acronyms": re.compile(r"\b[A-Z]{2,}\b"),
+    "quotes": re.compile(r"[\"“”]"),
+    "questions": re.compile(r"\?"),
+    "exclamations": re.compile(r"!"),
+}
+
+
+class ClaimCues(_ColumnwiseText):
+    """Counts (log1p) of lexical cues for check-worthy factual claims and against them.
+
+    Word n-grams learn such words one by one from whichever corpus is largest (debates); the
+    pooled cue counts carry across domains, e.g. from debate sentences to news paragraphs.
+    """
+
+    names = tuple(_WORD_CUES) + tuple(_PATTERN_CUES)
+
+    def _describe(self, text: str) -> tuple[float, ...]:
+        counts = [0] * len(_WORD_CUES)
+        for word in _CUE_TOKEN.findall(text.lower()):
+            for cue in _CUE_OF_WORD.get(word, ()):
+                counts[cue] += 1
+        counts += [len(pattern.findall(text)) for pattern in _PATTERN_CUES.values()]
+        return tuple(map(log1p, counts))
+
+
+# --------------------------------------------------------------------------- articles
+
+def _select(X, key, what: str):
+    """Column ``key`` (name or position) of a DataFrame or 2-D array, as a 1-D array."""
+    n_columns = X.shape[1] if X.ndim == 2 else 1
+    try:
+        return np.asarray(_safe_indexing(X, key, axis=1))
+    except (KeyError, IndexError, ValueError):
+        raise ValueError(f"X has {n_columns} feature(s) but no column {key!r} for the {what}; "
+                         f"set the transformer's {what} parameter") from None
+
+
+def neighbour_rows(articles, order, offsets) -> np.ndarray:
+    """Row numbers of each row's neighbours at ``offsets`` within its article (-1: none).
+
+    Paragraphs are ranked by ``order`` inside each article, so offset -1 is the paragraph just
+    before, whatever the row order of the input.
+    """
+    codes = pd.factorize(pd.Series(articles))[0]
+    by_position = np.lexsort((np.asarray(order), codes))
+    n = len(codes)
+    rank = np.empty(n, dtype=np.int64)
+    rank[by_position] = np.arange(n)
+    result = np.full((n, len(offsets)), -1, dtype=np.int64)
+    for j, offset in enumerate(offsets):
+        position = rank + offset
+        inside = (position >= 0) & (position < n)
+        same = np.zeros(n, dtype=bool)
+        same[inside] = codes[by_position[position[inside]]] == codes[inside]
+        result[same, j] = by_position[position[same]]
+    return result
+
+
+def _article_keys(estimator, X, reset: bool):
+    """(article values, numeric order) of ``X`` after the usual input checks."""
+    if not hasattr(X, "iloc"):
+        X = check_array(X, dtype=None, ensure_all_finite=False)
+    validate_data(estimator, X, skip_check_array=True, reset=reset)
+    articles = check_array(_select(X, estimator.article, "article").reshape(-1, 1),
+                           dtype=None).ravel()
+    order = check_array(_select(X, estimator.order, "order").reshape(-1, 1),
+                        dtype=np.float64).ravel()
+    return X, articles, order
+
+
+class ArticlePosition(TransformerMixin, BaseEstimator):
+    """Where a paragraph sits in its article, and whether its text repeats there.
+
+    Boilerplate gathers at the start and end of a page and repeats (menus, share buttons);
+    content sits in the middle of the page's text mass. Positions are ranks within the rows
+    given for each article, so pass whole articles.
+    """
+
+    names = ("relative_position", "log_before", "log_after", "log_paragraphs",
+             "text_share_before", "text_share", "log_repeats")
+
+    def __init__(self, article="article_id", order="index", text="text"):
+        self.article = article
+        self.order = order
+        self.text = text
+
+    def fit(self, X, y=None):
+        self._frame(X, reset=True)
+        return self
+
+    def _frame(self, X, reset: bool) -> pd.DataFrame:
+        X, articles, order = _article_keys(self, X, reset)
+        texts = [str(t) for t in check_array(_select(X, self.text, "text").reshape(-1, 1),
+                                             dtype=None).ravel()]
+        return pd.DataFrame({"article": pd.factorize(pd.Series(articles))[0], "order": order,
+                             "text": texts})
+
+    def transform(self, X):
+        check_is_fitted(self)
+        frame = self._frame(X, reset=False)
+        article = frame.groupby("article", sort=False)
+        rank = article["order"].rank(method="first").to_numpy() - 1
+        size = article["order"].transform("size").to_numpy()
+        length = frame["text"].str.len().to_numpy(dtype=np.float64)
+        frame["length"] = length
+        frame["rank"] = rank
+        before = (frame.sort_values(["article", "rank"]).groupby("article")["length"].cumsum()
+                  .reindex(frame.index).to_numpy() - length)
+        total = np.maximum(article["length"].transform("sum").to_numpy(), 1.0)
+        normalised = frame["text"].str.lower().str.split().str.join(" ")
+        repeats = frame.assign(key=normalised).groupby(["article", "key"])["order"] \
+            .transform("size").to_numpy()
+        return np.column_stack([
+            np.divide(rank, size - 1, out=np.zeros(len(rank)), where=size > 1),
+            np.log1p(rank),
+            np.log1p(size - 1 - rank),
+            np.log1p(size),
+            before / total,
+            length / total,
+            np.log1p(repeats - 1),
+        ]).astype(np.float64)
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self)
+        return np.asarray(self.names, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        return tags
+
+
+class PathTextShare(TransformerMixin, BaseEstimator):
+    """How much of its page's text sits in the paragraph's DOM slot and in its containers.
+
+    Readability's idea: the main content is the container that holds most of a page's text,
+    while menus, footers and teaser lists are slots of many short blocks. A slot is the
+    block's tag path; containers are that path without its last one or two tags.
+    """
+
+    names = ("share_same_path", "share_parent_path", "share_grandparent_path",
+             "log_same_path_blocks", "log_mean_same_path_chars")
+
+    def __init__(self, article="article_id", path="path", text="text"):
+        self.article = article
+        self.path = path
+        self.text = text
+
+    def fit(self, X, y=None):
+        self._frame(X, reset=True)
+        return self
+
+    def _frame(self, X, reset: bool) -> pd.DataFrame:
+        if not hasattr(X, "iloc"):
+            X = check_array(X, dtype=None, ensure_all_finite=False)
+        validate_data(self, X, skip_check_array=True, reset=reset)
+        columns = {}
+        for name, key in (("article", self.article), ("path", self.path), ("text", self.text)):
+            values = check_array(_select(X, key, name).reshape(-1, 1), dtype=None).ravel()
+            columns[name] = [str(v) for v in values]
+        return pd.DataFrame(columns)
+
+    def transform(self, X):
+        check_is_fitted(self)
+        frame = self._frame(X, reset=False)
+        frame["length"] = frame["text"].str.len().astype(np.float64)
+        total = np.maximum(frame.groupby("article")["length"].transform("sum").to_numpy(), 1.0)
+        parent = frame["path"].str.rsplit(">", n=1).str[0]
+        grandparent = frame["path"].str.rsplit(">", n=2).str[0]
+        shares = [frame.assign(key=key).groupby(["article", "key"])["length"]
+                  .transform("sum").to_numpy() / total
+                  for key in (frame["path"], parent, grandparent)]
+        same_path = frame.groupby(["article", "path"])["length"]
+        count = same_path.transform("size").to_numpy(dtype=np.float64)
+        mean = same_path.transform("mean").to_numpy()
+        return np.column_stack(shares + [np.log1p(count), np.log1p(mean)])
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self)
+        return np.asarray(self.names, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        return tags
+
+
+class NeighbourFeatures(TransformerMixin, BaseEstimator):
+    """A transformer's features for each paragraph and for its neighbours at ±1..±``window``.
+
+    Boilerplate and content come in runs, so the signals of the paragraphs around one tell a lot
+    about it (a short line between two long prose paragraphs is content). Output: the
+    paragraph's features, then each neighbour's (zeros where the article ends), then one
+    indicator per offset that the neighbour exists. Sparse features stay sparse.
+    """
+
+    def __init__(self, transformer, window=1, article="article_id", order="index"):
+        self.transformer = transformer
+        self.window = window
+        self.article = article
+        self.order = order
+
+    @property
+    def offsets(self) -> list[int]:
+        return [d for d in range(-self.window, self.window + 1) if d]
+
+    def fit(self, X, y=None):
+        if not isinstance(self.window, (int, np.integer)) or self.window < 0:
+            raise ValueError(f"window must be a non-negative integer, got {self.window!r}")
+        X, _, _ = _article_keys(self, X, reset=True)
+        self.transformer_ = clone(self.transformer).fit(X, y)
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self)
+        X, articles, order = _article_keys(self, X, reset=False)
+        own = self.transformer_.transform(X)
+        rows = neighbour_rows(articles, order, self.offsets)
+        present = (rows >= 0).astype(np.float64)
+        if sp.issparse(own):
+            padded = sp.vstack([own, sp.csr_matrix((1, own.shape[1]))]).tocsr()
+            return sp.hstack([own] + [padded[rows[:, j]] for j in range(rows.shape[1])]
+                             + [sp.csr_matrix(present)]).tocsr()
+        own = np.asarray(own, dtype=np.float64)
+        padded = np.vstack([own, np.zeros((1, own.shape[1]))])
+        return np.hstack([own] + [padded[rows[:, j]] for j in range(rows.shape[1])] + [present])
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self)
+        names = list(self.transformer_.get_feature_names_out())
+        for offset in self.offsets:
+            names += [f"{name}@{offset:+d}" for name in self.transformer_.get_feature_names_out()]
+        names += [f"has_neighbour@{offset:+d}" for offset in self.offsets]
+        return np.asarray(names, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = self.transformer.__sklearn_tags__()
+        tags.input_tags.string = inner.input_tags.string
+        tags.input_tags.sparse = inner.input_tags.sparse
+        return tags

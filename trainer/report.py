@@ -1,0 +1,190 @@
+"""Markdown reports and PNG plots for training (validation) and evaluation results.
+
+Plots use matplotlib's Agg backend, so they render on machines without a display.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.metrics import precision_recall_curve  # noqa: E402
+
+__all__ = ["evaluation_markdown", "write_plots", "write_validation_report"]
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def write_plots(folder: Path, metrics: dict, y, scores, label_names: list[str],
+                title: str) -> dict[str, Path]:
+    """Confusion matrix, precision-recall curve and calibration curve as PNG files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    y, scores = np.asarray(y), np.asarray(scores)
+    paths = {}
+
+    fig, ax = plt.subplots(figsize=(4, 3.6))
+    matrix = np.asarray(metrics["overall"]["confusion_matrix"]["matrix"])
+    ax.imshow(matrix, cmap="Blues")
+    for (i, j), count in np.ndenumerate(matrix):
+        ax.text(j, i, str(count), ha="center", va="center",
+                color="white" if count > matrix.max() / 2 else "black")
+    ax.set_xticks([0, 1], label_names)
+    ax.set_yticks([0, 1], label_names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(f"{title}\nthreshold {metrics['overall']['threshold']:.3f}", fontsize=9)
+    paths["confusion_matrix.png"] = _save(fig, folder / "confusion_matrix.png")
+
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    if y.any() and not y.all():
+        precision, recall, _ = precision_recall_curve(y, scores)
+        ax.plot(recall, precision, label=f"AP {metrics['overall']['pr_auc']:.3f}")
+        point = metrics["overall"]["per_class"][label_names[1]]
+        ax.plot([point["recall"]], [point["precision"]], "o", label="chosen threshold")
+        ax.legend(loc="lower left")
+    ax.set_xlabel(f"recall ({label_names[1]})")
+    ax.set_ylabel(f"precision ({label_names[1]})")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_title(title, fontsize=9)
+    paths["precision_recall.png"] = _save(fig, folder / "precision_recall.png")
+
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    bins = [b for b in metrics["calibration"]["bins"] if b["count"]]
+    ax.plot([0, 1], [0, 1], ":", color="grey")
+    ax.plot([b["mean_score"] for b in bins], [b["fraction_positive"] for b in bins], "o-",
+            label=f"ECE {metrics['calibration']['ece']:.3f}")
+    ax.set_xlabel("mean predicted probability")
+    ax.set_ylabel(f"fraction {label_names[1]}")
+    ax.legend(loc="upper left")
+    ax.set_title(title, fontsize=9)
+    paths["calibration.png"] = _save(fig, folder / "calibration.png")
+    return paths
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _class_table(metrics: dict, label_names: list[str], by: str) -> list[str]:
+    negative, positive = label_names
+    lines = [f"| {by} | n | P {positive} | R {positive} | F1 {positive} | F1 {negative} | "
+             f"macro-F1 | PR-AUC |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, m in metrics.items():
+        pos, neg = m["per_class"][positive], m["per_class"][negative]
+        lines.append(f"| {name} | {m['n']} | {_fmt(pos['precision'])} | {_fmt(pos['recall'])} | "
+                     f"{_fmt(pos['f1'])} | {_fmt(neg['f1'])} | {_fmt(m['macro_f1'])} | "
+                     f"{_fmt(m['pr_auc'])} |")
+    return lines
+
+
+def paragraph_markdown(metrics: dict, label_names: list[str]) -> list[str]:
+    """Tables of paragraph-level scores: overall, per source, per page type, worst errors."""
+    lines = _class_table({"all": metrics["overall"]}, label_names, "rows")
+    matrix = metrics["overall"]["confusion_matrix"]["matrix"]
+    lines += ["", f"Confusion matrix (rows true, columns predicted; {label_names[0]}, "
+              f"{label_names[1]}): {matrix}. Calibration: ECE {_fmt(metrics['calibration']['ece'])}, "
+              f"Brier {_fmt(metrics['calibration']['brier'])}.", "", "### Per source", ""]
+    lines += _class_table(metrics["per_source"], label_names, "source")
+    lines += ["", "### Per page type", ""]
+    lines += _class_table(metrics["per_page_type"], label_names, "page type")
+    lines += ["", "### Worst errors", "", "| source | article | # | true | score | text |",
+              "|---|---|---:|---|---:|---|"]
+    for e in metrics["worst_errors"]:
+        text = e["text"].replace("|", "\\|")
+        lines.append(f"| {e['source']} | {e['article_id']} | {e['index']} | {e['label']} | "
+                     f"{e['score']:.3f} | {text} |")
+    return lines
+
+
+def write_validation_report(folder: Path, cfg: dict, metrics: dict, threshold: float, rows,
+                            scores) -> dict[str, Path]:
+    """report.md, metrics.json and plots of a training run's validation split."""
+    from .train import LABEL_NAMES
+
+    label_names = LABEL_NAMES[cfg["task"]]
+    y = rows[cfg["task"]].to_numpy()
+    plots = write_plots(folder / "plots", metrics["validation"], y, scores, label_names,
+                        f"{cfg['task']} ({cfg['input']}) validation")
+    training = metrics["training"]
+    lines = [f"# {cfg['task']} model ({cfg['input']} input): training report", "",
+             f"Trained on {training['labelled_rows']} labelled rows ({training['rows']} with "
+             f"context) of {training['articles']} articles in {training['seconds']} s, peak "
+             f"memory {training['peak_rss_mb']} MB. Threshold {threshold:.4f} "
+             f"({cfg['threshold']['policy']} on the validation split).", "",
+             "Labelled training rows per source: " + ", ".join(
+                 f"{k} {v}" for k, v in training["rows_per_source"].items()) + ".", ""]
+    if metrics["search"]:
+        lines += [f"## Search ({cfg['search']['method']}, {cfg['search']['folds']} group folds, "
+                  f"{cfg['search']['scoring']})", "", "| params | mean | std |", "|---|---:|---:|"]
+        lines += [f"| {c['params']} | {c['mean']:.4f} | {c['std']:.4f} |"
+                  for c in metrics["search"]["candidates"]]
+        lines.append("")
+    lines += ["## Validation split", ""] + paragraph_markdown(metrics["validation"], label_names)
+    lines += ["", "![confusion matrix](plots/confusion_matrix.png) "
+              "![precision-recall](plots/precision_recall.png) "
+              "![calibration](plots/calibration.png)", ""]
+    (folder / "report.md").write_text("\n".join(lines))
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
+    extra = {"report.md": folder / "report.md", "metrics.json": folder / "metrics.json"}
+    extra.update({f"plots/{name}": path for name, path in plots.items()})
+    return extra
+
+
+def _page_table(pages: dict) -> list[str]:
+    lines = ["| system | pages | precision | recall | F1 | F1 articles | failures |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, p in pages.items():
+        lines.append(f"| {name} | {p['pages']} | {_fmt(p['precision'])} | {_fmt(p['recall'])} | "
+                     f"{_fmt(p['f1'])} | {_fmt(p.get('f1_articles'))} | "
+                     f"{p.get('failures', 0)} |")
+    return lines
+
+
+def evaluation_markdown(result: dict) -> str:
+    """The evaluation report: headline numbers, baselines beside the model, then details."""
+    label_names = result["label_names"]
+    lines = [f"# Evaluation of {result['model']} on the {result['split']} split", "",
+             f"Task {result['task']}, input {result['input']}, threshold "
+             f"{result['threshold']:.4f}. Data: {result['data']}.", ""]
+    if result.get("targets"):
+        lines += ["## Quality targets", "", "| target | value | goal | met |", "|---|---:|---:|---|"]
+        for t in result["targets"]:
+            lines.append(f"| {t['name']} | {_fmt(t['value'])} | {_fmt(t['goal'])} | "
+                         f"{'yes' if t['met'] else 'no'} |")
+        lines.append("")
+    for name, pages in result.get("pages", {}).items():
+        lines += [f"## {name}", "", pages["description"], ""] + _page_table(pages["systems"])
+        if pages.get("per_page_type"):
+            types = sorted({t for s in pages["per_page_type"].values() for t in s})
+            lines += ["", "Word F1 per page type:", "",
+                      "| system | " + " | ".join(types) + " |",
+                      "|---|" + "---:|" * len(types)]
+            for system, by_type in pages["per_page_type"].items():
+                lines.append(f"| {system} | " + " | ".join(
+                    f"{_fmt(by_type.get(t, {}).get('f1'))} ({by_type.get(t, {}).get('pages', 0)})"
+                    for t in types) + " |")
+        lines.append("")
+    lines += ["## Paragraphs", ""] + paragraph_markdown(result["paragraphs"], label_names)
+    for name, baseline in result.get("baselines", {}).items():
+        lines += ["", f"## Baseline: {name}", "", baseline["description"], ""]
+        lines += _class_table({"all": baseline["overall"]}, label_names, "rows")
+        lines += [""] + _class_table(baseline["per_source"], label_names, "source")
+    lines += ["", "![confusion matrix](plots/confusion_matrix.png) "
+              "![precision-recall](plots/precision_recall.png) "
+              "![calibration](plots/calibration.png)", ""]
+    return "\n".join(lines)

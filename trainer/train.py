@@ -1,0 +1,329 @@
+"""Train a paragraph classifier from one TOML config and save it as a model bundle.
+
+The config is the whole recipe (data, task, input mode, features, estimators, search, source
+weights, threshold policy, seed, output) and is validated before any work starts. The bundle
+stores the resolved config, so ``trainer train`` on a bundle's config repeats the run exactly.
+
+Steps: load the training and validation splits (minus excluded sources), keeping whole
+articles that have at least one labelled row (unlabelled rows stay as context); optionally
+search the stage-1 estimator's parameters with group folds; fit the two-stage model with
+per-source sample weights; choose the decision threshold on the validation split; score the
+validation split per source; save the bundle with its report.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn import config_context
+from sklearn.base import clone
+from sklearn.metrics import get_scorer, get_scorer_names
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+
+from .config import ConfigError, Option, load_config
+from .dataset import build, load_build_config, load_dataset
+from .metrics import best_threshold
+from .pipelines import (UNLABELLED, HeldOutCalibration, block_schema, build_model, check_blocks,
+                        group_folds, make_estimator)
+from .rows import CLAIM_LABELS, CONTENT_LABELS, UNKNOWN
+
+__all__ = ["TRAIN_SCHEMA", "TrainResult", "load_rows", "load_train_config", "sample_weights",
+           "train"]
+
+log = logging.getLogger(__name__)
+
+LABEL_NAMES = {"content": list(CONTENT_LABELS[:2]), "claim": list(CLAIM_LABELS[:2])}
+
+# Licences of the corpora behind each row source (see ../shared/data/README.md).
+LICENCES = {
+    "wcxb": "CC-BY-4.0 (WCXB v1.0, Foley 2026); claim labels made for this project",
+    "scrapinghub": "MIT (Zyte article-extraction-benchmark); claim labels made for this project",
+    "checkthat2024": "free for general research use (CLEF CheckThat! 2024 Task 1 EN)",
+    "claimbuster": "open data (Arslan et al., ICWSM 2020)",
+    "checkthat2019": "free for general research use (CLEF CheckThat! 2019 Task 1)",
+    "annotated": "labels made for this project; article text belongs to its publisher",
+}
+
+TRAIN_SCHEMA = {
+    "task": Option(str, choices=("content", "claim"), help="which label to learn"),
+    "input": Option(str, choices=("html", "text"),
+                    help="html may use markup structure; text only text, position, neighbours"),
+    "seed": Option(int, 13),
+    "data": {
+        "path": Option(str, path=True, help="built dataset folder (trainer build output)"),
+        "build": Option(str, "", path=True, help="build config used when data.path is missing"),
+        "exclude_sources": Option(list, [], help="row sources never trained on"),
+    },
+    "features": block_schema(),
+    "estimator": {"name": Option(str, "logistic_regression"), "params": Option(dict, {})},
+    "context": {
+        "window": Option(int, 2, help="neighbours' stage-1 scores at ±1..±window"),
+        "folds": Option(int, 5, help="group folds for out-of-fold stage-1 scores"),
+        "blocks": Option(list, [], help="dense feature blocks stage 2 also sees"),
+        "estimator": {"name": Option(str, "logistic_regression"), "params": Option(dict, {})},
+    },
+    "search": {
+        "method": Option(str, "none", choices=("none", "grid", "random")),
+        "params": Option(dict, {}, help="stage-1 estimator parameter -> list of values"),
+        "folds": Option(int, 5),
+        "n_iter": Option(int, 10, help="candidates tried by the random search"),
+        "scoring": Option(str, "average_precision"),
+    },
+    "weights": {"sources": {"*": Option(float)}},
+    "calibration": {
+        "method": Option(str, "none", choices=("none", "sigmoid", "isotonic"),
+                         help="recalibrate probabilities on the validation split"),
+    },
+    "threshold": {
+        "policy": Option(str, "max_f1", choices=("max_f1", "max_macro_f1", "fixed")),
+        "value": Option(float, 0.5, help="the threshold when policy = fixed"),
+        "sources": Option(list, [], help="validation sources it is chosen on (default all)"),
+    },
+    "output": {"path": Option(str, path=True, help="model bundle folder")},
+}
+
+
+def _dataset_sources(path: Path) -> set[str] | None:
+    """Source names of a built dataset (config tables and their adapters), None if not built."""
+    summary = path / "summary.json"
+    if not summary.is_file():
+        return None
+    tables = json.loads(summary.read_text()).get("config", {}).get("sources", {})
+    return set(tables) | {options.get("adapter") or name for name, options in tables.items()}
+
+
+def check_train_config(cfg: dict, where: str) -> None:
+    """Everything that can be checked before loading data; raises ConfigError naming the key."""
+    check_blocks(cfg["features"]["blocks"], cfg["input"], "features.blocks", where)
+    check_blocks(cfg["context"]["blocks"], cfg["input"], "context.blocks", where,
+                 allow_empty=True)
+    for key in ("estimator", "context.estimator"):
+        section = cfg["estimator"] if key == "estimator" else cfg["context"]["estimator"]
+        try:
+            make_estimator(section["name"], section["params"], key=key, seed=cfg["seed"])
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+    for key, value, low in (("context.window", cfg["context"]["window"], 0),
+                            ("context.folds", cfg["context"]["folds"], 2),
+                            ("search.folds", cfg["search"]["folds"], 2),
+                            ("search.n_iter", cfg["search"]["n_iter"], 1)):
+        if value < low:
+            raise ConfigError(f"{where}: {key}: must be at least {low}, got {value}")
+    search = cfg["search"]
+    known = make_estimator(cfg["estimator"]["name"], {}, key="estimator").get_params()
+    for param, values in search["params"].items():
+        if param not in known:
+            raise ConfigError(f"{where}: search.params.{param}: not a parameter of estimator "
+                              f"{cfg['estimator']['name']!r}")
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"{where}: search.params.{param}: expected a non-empty list of "
+                              f"values, got {values!r}")
+    if search["method"] != "none" and not search["params"]:
+        raise ConfigError(f"{where}: search.params: search.method = {search['method']!r} "
+                          f"needs parameters to search")
+    if search["scoring"] not in get_scorer_names():
+        raise ConfigError(f"{where}: search.scoring: unknown scorer {search['scoring']!r}")
+    if not 0.0 <= cfg["threshold"]["value"] <= 1.0:
+        raise ConfigError(f"{where}: threshold.value: must be in [0, 1]")
+
+    data = Path(cfg["data"]["path"])
+    built = (data / "dataset").is_dir() or (data / "dataset_dict.json").is_file()
+    if not built:
+        if not cfg["data"]["build"]:
+            raise ConfigError(f"{where}: data.path: no built dataset at {data} (run `trainer "
+                              f"build` first, or set data.build to a build config)")
+        if not Path(cfg["data"]["build"]).is_file():
+            raise ConfigError(f"{where}: data.build: file not found: {cfg['data']['build']}")
+    sources = _dataset_sources(data)
+    for key, names in (("data.exclude_sources", cfg["data"]["exclude_sources"]),
+                       ("threshold.sources", cfg["threshold"]["sources"]),
+                       ("weights.sources", list(cfg["weights"]["sources"]))):
+        for name in names:
+            if not isinstance(name, str):
+                raise ConfigError(f"{where}: {key}: expected source names, got {name!r}")
+            if sources is not None and name not in sources:
+                raise ConfigError(f"{where}: {key}: no source {name!r} in the dataset "
+                                  f"(it has: {', '.join(sorted(sources))})")
+
+
+def load_train_config(path, overrides=()) -> dict:
+    """Load, override and fully validate a training config."""
+    cfg = load_config(path, TRAIN_SCHEMA, overrides)
+    check_train_config(cfg, str(path))
+    return cfg
+
+
+# --------------------------------------------------------------------------- data
+
+def load_rows(data_path, split: str, task: str, exclude=()) -> pd.DataFrame:
+    """One split as a DataFrame of whole articles that have at least one ``task`` label.
+
+    Rows of excluded sources are dropped. Unlabelled rows of kept articles stay (as context).
+    """
+    frame = load_dataset(data_path)[split].to_pandas()
+    frame = frame[~frame["source"].isin(list(exclude))]
+    labelled_articles = frame.loc[frame[task] != UNKNOWN, "article_id"].unique()
+    return frame[frame["article_id"].isin(labelled_articles)].reset_index(drop=True)
+
+
+def targets(frame: pd.DataFrame, task: str) -> np.ndarray:
+    """Labels 0/1, and -1 (context only) where the task's label is unknown."""
+    y = frame[task].to_numpy(dtype=np.int64)
+    return np.where(y == UNKNOWN, UNLABELLED, y)
+
+
+def sample_weights(frame: pd.DataFrame, weights: dict[str, float]) -> np.ndarray | None:
+    """Per-row weight of each row's source (1 when not configured); None when all are 1."""
+    if not weights:
+        return None
+    return frame["source"].map(weights).fillna(1.0).to_numpy(dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- steps
+
+def search_params(model, X: pd.DataFrame, y: np.ndarray, weights, cfg: dict) -> dict:
+    """Best stage-1 estimator parameters by group-fold CV on the training rows.
+
+    Features are computed once; only the estimator is refitted per fold and candidate.
+    Sample weights reach both the estimator and the scorer (metadata routing).
+    """
+    search = cfg["search"]
+    labelled = y != UNLABELLED
+    matrix = clone(model.features).fit_transform(X)[labelled]
+    groups = X["group"].to_numpy()[labelled]
+    w = np.ones(labelled.sum()) if weights is None else weights[labelled]
+    cv = group_folds(groups, search["folds"], cfg["seed"])
+    with config_context(enable_metadata_routing=True):
+        estimator = clone(model.classifier).set_fit_request(sample_weight=True)
+        scorer = get_scorer(search["scoring"]).set_score_request(sample_weight=True)
+        if search["method"] == "grid":
+            searcher = GridSearchCV(estimator, search["params"], scoring=scorer, cv=cv,
+                                    refit=False)
+        else:
+            searcher = RandomizedSearchCV(estimator, search["params"], n_iter=search["n_iter"],
+                                          scoring=scorer, cv=cv, refit=False,
+                                          random_state=cfg["seed"])
+        searcher.fit(matrix, y[labelled], sample_weight=w, groups=groups)
+    results = searcher.cv_results_
+    return {
+        "best_params": searcher.best_params_,
+        "best_score": float(searcher.best_score_),
+        "candidates": [{"params": p, "mean": float(m), "std": float(s)} for p, m, s in zip(
+            results["params"], results["mean_test_score"], results["std_test_score"])],
+    }
+
+
+def choose_threshold(policy: dict, y: np.ndarray, scores: np.ndarray, sources) -> float:
+    if policy["policy"] == "fixed":
+        return policy["value"]
+    chosen = np.isin(np.asarray(sources), policy["sources"]) if policy["sources"] \
+        else np.ones(len(y), dtype=bool)
+    chosen &= y != UNLABELLED
+    if not chosen.any() or len(np.unique(y[chosen])) < 2:
+        raise ValueError("cannot choose a threshold: the validation rows it is chosen on lack "
+                         "one of the classes (check threshold.sources and data.exclude_sources)")
+    metric = "macro_f1" if policy["policy"] == "max_macro_f1" else "f1"
+    return best_threshold(y[chosen], scores[chosen], metric=metric)
+
+
+class TrainResult(dict):
+    """What :func:`train` did: bundle path, threshold, timings, peak memory, metrics."""
+
+
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def train(cfg: dict) -> TrainResult:
+    """Run a validated training config end to end and save the bundle; returns a summary."""
+    from .bundle import save_bundle
+    from .evaluate import paragraph_metrics
+    from .report import write_validation_report
+
+    started = time.perf_counter()
+    task, data = cfg["task"], Path(cfg["data"]["path"])
+    if cfg["data"]["build"] and not ((data / "dataset").is_dir()):
+        log.info("building the dataset %s from %s", data, cfg["data"]["build"])
+        build(load_build_config(cfg["data"]["build"], [f'output.path="{data}"']))
+    exclude = cfg["data"]["exclude_sources"]
+    train_rows = load_rows(data, "train", task, exclude)
+    validation_rows = load_rows(data, "validation", task, exclude)
+    y_train, y_validation = targets(train_rows, task), targets(validation_rows, task)
+    log.info("%s: %d training rows (%d labelled) in %d articles; %d validation rows",
+             task, len(train_rows), (y_train != UNLABELLED).sum(),
+             train_rows["article_id"].nunique(), (y_validation != UNLABELLED).sum())
+    weights = sample_weights(train_rows, cfg["weights"]["sources"])
+
+    model = build_model(cfg)
+    search = None
+    if cfg["search"]["method"] != "none":
+        log.info("searching %s over %s", cfg["search"]["method"], cfg["search"]["params"])
+        search = search_params(model, train_rows, y_train, weights, cfg)
+        log.info("best %s = %.4f with %s", cfg["search"]["scoring"], search["best_score"],
+                 search["best_params"])
+        model.set_params(**{f"classifier__{k}": v for k, v in search["best_params"].items()})
+    log.info("fitting the two-stage model (%d group folds for stage 2)", cfg["context"]["folds"])
+    fit_started = time.perf_counter()
+    model.fit(train_rows, y_train, sample_weight=weights)
+    fit_seconds = time.perf_counter() - fit_started
+
+    log.info("scoring the validation split")
+    scores = model.predict_proba(validation_rows)[:, 1]
+    if cfg["calibration"]["method"] != "none":
+        log.info("calibrating (%s) on the validation split", cfg["calibration"]["method"])
+        model = HeldOutCalibration(model, cfg["calibration"]["method"]).fit(
+            validation_rows, y_validation)
+        scores = model.calibrate(scores)
+    threshold = choose_threshold(cfg["threshold"], y_validation, scores,
+                                 validation_rows["source"])
+    labelled = y_validation != UNLABELLED
+    metrics = {
+        "validation": paragraph_metrics(validation_rows[labelled], scores[labelled], threshold,
+                                        task),
+        "search": search,
+        "training": {"rows": int(len(train_rows)),
+                     "labelled_rows": int((y_train != UNLABELLED).sum()),
+                     "articles": int(train_rows["article_id"].nunique()),
+                     "rows_per_source": {k: int(v) for k, v in train_rows.loc[
+                         y_train != UNLABELLED, "source"].value_counts().items()},
+                     "fit_seconds": round(fit_seconds, 1)},
+    }
+    metrics["training"]["seconds"] = round(time.perf_counter() - started, 1)
+    metrics["training"]["peak_rss_mb"] = _peak_rss_mb()
+    log.info("threshold %.4f; validation F1 of %s = %.4f", threshold, LABEL_NAMES[task][1],
+             metrics["validation"]["overall"]["per_class"][LABEL_NAMES[task][1]]["f1"])
+
+    summary = _dataset_summary(data)
+    sources = [{"name": name, "path": summary.get(name, ""),
+                "licence": LICENCES.get(name, "see the corpus's own licence")}
+               for name in sorted(train_rows["source"].unique())]
+    with tempfile.TemporaryDirectory(prefix="trainer-report-") as folder:
+        extra = write_validation_report(Path(folder), cfg, metrics, threshold,
+                                        validation_rows[labelled], scores[labelled])
+        path = save_bundle(model, cfg["output"]["path"], task=task,
+                           label_names=LABEL_NAMES[task], threshold=threshold, config=cfg,
+                           metrics=metrics, sources=sources, extra_files=extra)
+    size_mb = sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file()) / 2**20
+    log.info("saved %s (%.1f MB) in %.0f s, peak memory %.0f MB", path, size_mb,
+             time.perf_counter() - started, _peak_rss_mb())
+    return TrainResult(path=Path(path), threshold=threshold, metrics=metrics,
+                       seconds=round(time.perf_counter() - started, 1),
+                       peak_rss_mb=_peak_rss_mb(), size_mb=round(size_mb, 2))
+
+
+def _dataset_summary(data: Path) -> dict[str, str]:
+    """Source name → corpus path, from the dataset's build summary (empty when unknown)."""
+    path = data / "summary.json"
+    if not path.is_file():
+        return {}
+    config = json.loads(path.read_text()).get("config", {})
+    return {options.get("adapter") or name: os.fspath(options.get("path", ""))
+            for name, options in config.get("sources", {}).items()}
