@@ -1,0 +1,188 @@
+"""Quality on held-out data: page text against gold main text, and claim detection.
+
+Content vs boilerplate: every system gets the same held-out pages and is scored with each
+benchmark's own metric (WCXB word F1 per page, averaged; ScrapingHub 4-gram shingle F1 by its
+convention). Our models run the way users run them, through :class:`trainer.predict.Predictor`:
+the HTML model on the page's HTML, the text model on a plain-text rendering of the page (ours,
+``segment_html(...).text``, and another tool's), fed as text.
+
+Claims: the shipped claim model scores the dataset's test-split rows (whole articles, so it sees
+each paragraph's context); the CheckThat! TF-IDF + linear SVM baseline is trained on the same
+training rows. Both are scored per held-out set.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from trainer.baselines import (EXTRACTOR_NAMES, RENDERERS, BaselineUnavailable,
+                               checkthat_baseline, make_extractor)
+from trainer.bundle import Bundle
+from trainer.metrics import classification_scores, page_scores
+from trainer.predict import ArticleInput, Predictor
+from trainer.rows import CLAIM_LABELS, UNKNOWN
+from trainer.segment import segment_html
+from trainer.train import choose_threshold, load_rows
+
+from .pages import Page
+
+__all__ = ["OURS_HTML", "OURS_OTHER_TEXT", "OURS_TEXT", "available_extractors",
+           "bootstrap_interval", "claim_quality", "content_quality", "system_outputs"]
+
+log = logging.getLogger(__name__)
+
+OTHER_RENDERER = "html_text"
+OURS_HTML = "ours (HTML input)"
+OURS_TEXT = "ours (text input, our rendering)"
+OURS_OTHER_TEXT = f"ours (text input, {OTHER_RENDERER} rendering)"
+CLAIM_SETS = {  # row source of the test split -> the held-out set it is
+    "checkthat2024": "CheckThat! 2024 dev-test",
+    "wcxb": "wcxb-claims (held-out sites)",
+    "scrapinghub": "news-claims (held-out sites)",
+    "checkthat2019": "CheckThat! 2019 (held-out transcripts)",
+    "annotated": "seed article (hand-labelled)",
+}
+BOOTSTRAP_RESAMPLES = 2000
+
+
+def _ours(predictor: Predictor, inputs: list[ArticleInput]) -> tuple[list[str], int]:
+    texts, failures = [], 0
+    for record in predictor.predict_many(inputs):
+        texts.append(record["content_text"])
+        failures += record["error"] is not None
+    return texts, failures
+
+
+def _render(page: Page) -> str:
+    try:
+        return RENDERERS[OTHER_RENDERER](page.html)
+    except Exception as exc:  # noqa: BLE001 - a renderer failing on one page makes it empty
+        log.warning("%s failed on %s: %s", OTHER_RENDERER, page.id, exc)
+        return ""
+
+
+def available_extractors() -> list[str]:
+    """The extractors whose packages are installed; the others are logged and left out."""
+    found = []
+    for name in EXTRACTOR_NAMES:
+        try:
+            make_extractor(name)
+        except BaselineUnavailable as exc:
+            log.warning("leaving out %s: %s", name, exc)
+            continue
+        found.append(name)
+    return found
+
+
+def system_outputs(pages: list[Page], predictor: Predictor,
+                   extractors: list[str]) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """Each system's extracted text for every page (same order), and its failure count."""
+    outputs, failures = {}, {}
+    runs = {
+        OURS_HTML: [ArticleInput(p.html, id=p.id, format="html") for p in pages],
+        OURS_TEXT: [ArticleInput(segment_html(p.html, p.id).text, id=p.id, format="text")
+                    for p in pages],
+        OURS_OTHER_TEXT: [ArticleInput(_render(p), id=p.id, format="text") for p in pages],
+    }
+    for name, inputs in runs.items():
+        outputs[name], failures[name] = _ours(predictor, inputs)
+    for name in extractors:
+        extractor = make_extractor(name)
+        outputs[name] = [extractor(page.html) for page in pages]
+        failures[name] = extractor.failures
+    return outputs, failures
+
+
+def bootstrap_interval(values, resamples: int = BOOTSTRAP_RESAMPLES,
+                       seed: int = 13) -> tuple[float, float]:
+    """95% percentile-bootstrap interval of the mean of ``values`` (pages resampled)."""
+    values = np.asarray(values, dtype=float)
+    draws = np.random.default_rng(seed).integers(0, len(values), (resamples, len(values)))
+    means = values[draws].mean(axis=1)
+    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def content_quality(pages: list[Page], outputs: dict[str, list[str]], failures: dict[str, int],
+                    metric: Callable, convention: str) -> dict:
+    """Each system's page scores (benchmark convention), 95% interval of the mean page F1,
+    per-page F1 and, for WCXB, F1 per page type."""
+    systems = {}
+    for name, texts in outputs.items():
+        pairs = [(text, page.gold) for text, page in zip(texts, pages)]
+        per_page = [metric(text, gold)[2] for text, gold in pairs]
+        summary = page_scores(pairs, metric=metric, convention=convention)
+        summary["mean_page_f1_interval"] = bootstrap_interval(per_page)
+        summary["failures"] = failures[name]
+        summary["per_page_f1"] = dict(zip((p.id for p in pages), per_page))
+        if convention == "wcxb":
+            by_type: dict[str, list] = {}
+            for pair, page in zip(pairs, pages):
+                by_type.setdefault(page.page_type or "(none)", []).append(pair)
+            summary["per_page_type"] = {t: {"f1": page_scores(p, metric=metric)["f1"],
+                                            "pages": len(p)} for t, p in sorted(by_type.items())}
+        systems[name] = summary
+    return {"pages": len(pages), "metric": metric.__name__, "convention": convention,
+            "systems": systems}
+
+
+def _per_set(rows: pd.DataFrame, scores: np.ndarray, threshold: float) -> dict:
+    """Claim-class F1, macro-F1 and average precision on each held-out set (row source)."""
+    y, sources = rows["claim"].to_numpy(), rows["source"].to_numpy()
+    per_set = {}
+    for source in sorted(set(sources)):
+        chosen = sources == source
+        m = classification_scores(y[chosen], scores[chosen], threshold, CLAIM_LABELS[:2])
+        per_set[CLAIM_SETS.get(source, source)] = {
+            "claim_f1": m["per_class"]["claim"]["f1"], "macro_f1": m["macro_f1"],
+            "average_precision": m["pr_auc"], "n": m["n"],
+            "claims": m["per_class"]["claim"]["support"]}
+    return per_set
+
+
+def _labelled(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows[rows["claim"] != UNKNOWN].reset_index(drop=True)
+
+
+def checkthat_scores(cfg: dict, test_rows: pd.DataFrame) -> tuple[np.ndarray, float]:
+    """The CheckThat! baseline fitted on the claim model's own labelled training rows, its
+    threshold chosen on validation by the model's policy (max F1 when that is a fixed
+    probability, which means nothing on SVM margins); its scores on ``test_rows``.
+
+    (:func:`trainer.evaluate.claim_baseline` does the same but cannot score yet: it passes the
+    SVM's margins to a calibration table that accepts only probabilities.)
+    """
+    data, exclude = cfg["data"]["path"], cfg["data"]["exclude_sources"]
+    train_rows = _labelled(load_rows(data, "train", "claim", exclude))
+    validation = _labelled(load_rows(data, "validation", "claim", exclude))
+    baseline = checkthat_baseline().fit(train_rows["text"], train_rows["claim"])
+    policy = cfg["threshold"] if cfg["threshold"]["policy"] != "fixed" \
+        else dict(cfg["threshold"], policy="max_f1")
+    threshold = choose_threshold(policy, validation["claim"].to_numpy(),
+                                 baseline.decision_function(validation["text"]),
+                                 validation["source"])
+    return baseline.decision_function(test_rows["text"]), threshold
+
+
+def claim_quality(bundle: Bundle) -> dict:
+    """The claim model and the CheckThat! baseline on the test split of the model's dataset.
+
+    The model scores whole test articles, so every paragraph has its context; only labelled
+    paragraphs are scored.
+    """
+    cfg = bundle.manifest["config"]
+    rows = load_rows(cfg["data"]["path"], "test", "claim")
+    labelled = (rows["claim"] != UNKNOWN).to_numpy()
+    scores = bundle.model.predict_proba(rows)[:, 1][labelled]
+    test_rows = rows[labelled].reset_index(drop=True)
+    baseline_scores, baseline_threshold = checkthat_scores(cfg, test_rows)
+    return {"dataset": cfg["data"]["path"], "threshold": bundle.threshold,
+            "systems": {"ours (claim model)": _per_set(test_rows, scores, bundle.threshold),
+                        "CheckThat! baseline (TF-IDF + LinearSVC)": _per_set(
+                            test_rows, baseline_scores, baseline_threshold)},
+            "baseline": "TF-IDF word unigrams + LinearSVC (CheckThat! baseline) fitted on the "
+                        "claim model's labelled training rows; threshold chosen on validation "
+                        f"like the model's ({baseline_threshold:.4f}, on the SVM's margin)."}
