@@ -30,10 +30,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="models folder with content-html/, content-text/, claim/ "
                              "(default: models/)")
     args = parser.parse_args(argv)
-    # Our progress at INFO; the tools' own chatter (e.g. readability's) only from WARNING up.
+    # Our progress at INFO; other libraries from WARNING up. Extractors that log every page
+    # they stumble on are silenced: their failures are counted in the report instead.
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("benchmarks").setLevel(logging.INFO)
+    for chatty in ("boilerpy3", "readability", "trafilatura", "justext"):
+        logging.getLogger(chatty).setLevel(logging.CRITICAL)
     datasets.disable_progress_bars()
 
     command = shlex.join(["python", "-m", "benchmarks", *(argv if argv is not None

@@ -45,7 +45,10 @@ def write_atomically(path: Path, text: str) -> None:
     reader sees the old file or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp's private 0600 would stick to the report
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
@@ -71,6 +74,14 @@ def _best_extractor(systems: dict) -> str | None:
     return max(others, key=lambda n: systems[n]["f1"]) if others else None
 
 
+def _claim_sets(per_set: dict) -> list[str]:
+    """Set names in the order of :data:`benchmarks.quality.CLAIM_SETS`, unknown ones last."""
+    from .quality import CLAIM_SETS
+
+    known = list(CLAIM_SETS.values())
+    return sorted(per_set, key=lambda name: known.index(name) if name in known else len(known))
+
+
 def headline(results: dict) -> list[str]:
     """The numbers that matter most, one sentence each, wins and losses alike."""
     from .quality import OURS_HTML, OURS_TEXT
@@ -93,7 +104,7 @@ def headline(results: dict) -> list[str]:
         ours, baseline = claims["systems"].values()
         lines.append("Claims, claim-class F1 ours vs CheckThat! baseline: " + "; ".join(
             f"{name} {fmt(ours[name]['claim_f1'])} vs {fmt(baseline[name]['claim_f1'])}"
-            for name in ours if name in baseline) + ".")
+            for name in _claim_sets(ours) if name in baseline) + ".")
     speed = results.get("speed")
     if speed:
         ours = speed["runs"].get("ours (HTML input)")
@@ -157,7 +168,7 @@ def _content(name: str, quality: dict) -> list[str]:
 def _claims(claims: dict) -> list[str]:
     rows = []
     ours, baseline = list(claims["systems"].items())
-    for name in ours[1]:
+    for name in _claim_sets(ours[1]):
         for system, per_set in (ours, baseline):
             m = per_set.get(name)
             if m:

@@ -48,9 +48,11 @@ def run_worker(args: list, timeout: float) -> dict:
         result = Path(folder) / "result.json"
         command = [sys.executable, "-m", "benchmarks.worker", "--result", str(result),
                    *map(str, args)]
+        # The caller's PYTHONPATH first (it may point at another checkout of trainer), then
+        # the folder holding benchmarks/.
         env = {**os.environ, **ONE_THREAD,
-               "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO),
-                                                           os.environ.get("PYTHONPATH")]))}
+               "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"),
+                                                           str(REPO)]))}
         try:
             done = subprocess.run(command, env=env, capture_output=True, text=True,
                                   timeout=timeout)
