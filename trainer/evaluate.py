@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from .metrics import (calibration_table, classification_scores, page_scores, shingle_prf,
@@ -275,8 +276,14 @@ def evaluate(model_dir, data=None, split: str = "test", output=None,
     """Evaluate a bundle on ``split``; write metrics.json, report.md and plots to ``output``.
 
     ``data`` defaults to the dataset the model was trained from; ``output`` to
-    ``reports/<bundle name>-<split>``. Returns the metrics written to metrics.json.
+    ``reports/<bundle name>-<split>``. Returns the metrics written to metrics.json. Native
+    thread pools run one thread, as in :func:`trainer.train.train`.
     """
+    with threadpool_limits(limits=1):
+        return _evaluate(model_dir, data, split, output, progress)
+
+
+def _evaluate(model_dir, data, split: str, output, progress: bool) -> dict:
     from .bundle import load_bundle
     from .report import evaluation_markdown, write_plots
     from .train import LABEL_NAMES, _dataset_summary, load_rows

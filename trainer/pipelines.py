@@ -1,18 +1,24 @@
 """Models built from a training config: feature blocks, estimators, and the two-stage model.
 
-Every model is a :class:`ContextStackingClassifier`: stage 1 scores each paragraph on its own
-features (and its neighbours' features where a block has a window), stage 2 looks at the
-stage-1 scores of the paragraph's neighbours and of its whole article (jusText's idea:
-classify blocks context-free, then revise them by context). Stage 2 learns from out-of-fold
-stage-1 scores over site/document folds, so it also calibrates them: with ``window = 0`` it is
-plain Platt scaling fitted on held-out folds.
+Every model is a :class:`ContextStackingClassifier` (jusText's idea: classify blocks
+context-free, then revise them by their context):
 
+* stage 1, a linear model over sparse per-paragraph features (``[features] blocks``), scores
+  every paragraph;
+* stage 2 (``[context]``) sees each paragraph's stage-1 score, its neighbours' scores at
+  ±1..±window, running means over the window and the article's score statistics, plus dense
+  page features (``context.blocks``: statistics, position, structure). It learns from
+  out-of-fold stage-1 scores over site/document folds, so it sees scores as good as on sites
+  never seen in training, and it turns them into probabilities.
+
+:class:`HeldOutCalibration` recalibrates a fitted model's probabilities on held-out rows.
 Feature blocks and estimators are registered by name; configs pick them and set parameters.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 from dataclasses import dataclass
 from typing import Callable
 
@@ -84,17 +90,16 @@ def _estimator_class(name: str, key: str) -> type:
 def make_estimator(name: str, params: dict, *, key: str, seed: int | None = None):
     """An estimator from its name and params; any bad param is a ConfigError naming it."""
     cls = _estimator_class(name, f"{key}.name")
-    known = cls().get_params()
+    known = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
     for param in params:
         if param not in known:
             raise ConfigError(f"{key}.params.{param}: {cls.__name__} has no parameter {param!r} "
                               f"(it has: {', '.join(sorted(known))})")
-    params = {k: tuple(v) if isinstance(v, list) and k.endswith("_range") else v
-              for k, v in params.items()}
+    params = dict(params)
     if seed is not None and "random_state" in known and "random_state" not in params:
         params["random_state"] = seed
-    estimator = cls(**params)
     try:
+        estimator = cls(**params)
         estimator._validate_params()  # scikit-learn's own parameter constraints, before any fit
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"{key}.params: {exc}") from None
