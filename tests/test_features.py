@@ -9,8 +9,8 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from trainer.features import (ArticlePosition, ClaimCues, NeighbourFeatures, PathTextShare,
-                              TextStatistics, neighbour_rows)
+from trainer.features import (ArticlePosition, ClaimCues, NeighbourFeatures, PageRepeats,
+                              PathTextShare, TextStatistics, neighbour_rows)
 
 
 # The article transformers take their columns by position here, so the generic checks can run
@@ -21,6 +21,7 @@ from trainer.features import (ArticlePosition, ClaimCues, NeighbourFeatures, Pat
     ArticlePosition(article=0, order=1, text=1),
     NeighbourFeatures(StandardScaler(), window=2, article=0, order=1),
     PathTextShare(article=0, path=1, text=1),
+    PageRepeats(article=0, order=1, text=1),
 ])
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
@@ -101,3 +102,19 @@ def test_claim_cues_count_numbers_attribution_and_opinion():
     assert named["opinion"][1] > 0 and named["first_person"][1] > 0
     assert named["opinion"][0] == 0 and named["reporting"][1] == 0
     assert list(cues.get_feature_names_out()) == [f"x0_{n}" for n in ClaimCues.names]
+
+
+def test_page_repeats_finds_teaser_headlines_and_masked_repeats():
+    lines = ["A long article paragraph that says something about the world today.",
+             "Putin Does Not Rule Out Sending Arms to N.Korea - War in Ukraine",
+             "Putin Does Not Rule Out Sending Arms to N.Korea",
+             "By AFP", "6h ago",
+             "Kyiv Says Its Drones Struck a Training Center", "By Kyiv Post", "12h ago"]
+    frame = pd.DataFrame({"article_id": "a", "index": range(len(lines)), "text": lines})
+    shuffled = frame.sample(frac=1, random_state=0)
+    features = pd.DataFrame(PageRepeats().fit_transform(shuffled), columns=PageRepeats.names,
+                            index=shuffled.index).sort_index()
+    assert features["near_duplicate_nearby"].tolist() == [0, 1, 1, 0, 0, 0, 0, 0]
+    assert features["log_pattern_repeats"].tolist() == [0, 0, 0, 0, np.log(2), 0, 0, np.log(2)]
+    assert features["log_same_first_word"].tolist() == [0, 0, 0, np.log(2), np.log(2), 0,
+                                                        np.log(2), np.log(2)]

@@ -11,7 +11,10 @@ from trainer.bundle import load_bundle
 from trainer.config import ConfigError
 from trainer.rows import COLUMNS, FEATURES, article_rows
 from trainer.segment import Article, segment_text
-from trainer.train import load_train_config, train
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trainer.train import crop_articles, load_train_config, train
 
 PROSE = [
     "The council approved the new budget on Tuesday after a long debate about the schools.",
@@ -168,3 +171,27 @@ def test_unknown_table_in_the_file_is_named(workspace):
     path = write_config(workspace, output="typo", extra="[thresold]\npolicy = \"fixed\"\n")
     with pytest.raises(ConfigError, match="unknown key 'thresold'"):
         load_train_config(path)
+
+
+@settings(max_examples=25, deadline=None)
+@given(sizes=st.lists(st.integers(1, 12), min_size=1, max_size=5), copies=st.integers(1, 3),
+       seed=st.integers(0, 2**16))
+def test_crops_are_runs_from_the_first_half_to_the_second(sizes, copies, seed):
+    frame = pd.DataFrame([{"article_id": f"a{a}", "group": f"site{a}", "index": i,
+                           "n_paragraphs": n, "text": f"a{a} p{i}"}
+                          for a, n in enumerate(sizes) for i in range(n)])
+    shuffled = frame.sample(frac=1, random_state=seed).reset_index(drop=True)
+    out = crop_articles(shuffled, copies, seed)
+    pd.testing.assert_frame_equal(out.iloc[:len(frame)], shuffled)
+    crops = out.iloc[len(frame):]
+    assert crops["article_id"].nunique() == copies * len(sizes)  # no article is cropped away
+    for crop_id, crop in crops.groupby("article_id"):
+        original, _ = crop_id.split("#crop")
+        n = sizes[int(original[1:])]
+        kept = sorted(int(t.split(" p")[1]) for t in crop["text"])
+        assert kept == list(range(kept[0], kept[-1] + 1))  # one contiguous run
+        half = -(-n // 2)
+        assert kept[0] < half and kept[-1] >= n - half
+        assert sorted(crop["index"]) == list(range(len(crop)))
+        assert (crop["n_paragraphs"] == len(crop)).all()
+        assert (crop["group"] == f"site{original[1:]}").all()

@@ -26,6 +26,7 @@ __all__ = [
     "ArticlePosition",
     "ClaimCues",
     "NeighbourFeatures",
+    "PageRepeats",
     "PathTextShare",
     "TextStatistics",
     "neighbour_rows",
@@ -280,6 +281,73 @@ class ArticlePosition(TransformerMixin, BaseEstimator):
             length / total,
             np.log1p(repeats - 1),
         ]).astype(np.float64)
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self)
+        return np.asarray(self.names, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        return tags
+
+
+_NON_WORD = re.compile(r"[^\w\s]+")
+_DIGITS = re.compile(r"\d+")
+
+
+class PageRepeats(TransformerMixin, BaseEstimator):
+    """Whether a paragraph repeats the pattern of other paragraphs on its page.
+
+    Teaser lists and feeds repeat a headline (as a title and again as a link or image caption),
+    and their bylines and timestamps differ only in names and numbers ("6h ago", "12h ago").
+    Features: how many other paragraphs have the same text once digits and punctuation are
+    masked; whether a paragraph within ±``window`` starts with the same words (one of the two
+    at least ``min_words`` long and a prefix of the other); how many other short paragraphs
+    (at most ``short_words`` words) start with the same word.
+    """
+
+    names = ("log_pattern_repeats", "near_duplicate_nearby", "log_same_first_word")
+
+    def __init__(self, article="article_id", order="index", text="text", window=3,
+                 min_words=4, short_words=6):
+        self.article = article
+        self.order = order
+        self.text = text
+        self.window = window
+        self.min_words = min_words
+        self.short_words = short_words
+
+    def fit(self, X, y=None):
+        _article_keys(self, X, reset=True)
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self)
+        X, articles, order = _article_keys(self, X, reset=False)
+        texts = check_array(_select(X, self.text, "text").reshape(-1, 1), dtype=None).ravel()
+        words = [_NON_WORD.sub(" ", _DIGITS.sub("0", str(t).lower())).split() for t in texts]
+        article_ids = pd.factorize(pd.Series(articles))[0]
+        pattern = pd.Series([" ".join(w) for w in words])
+        repeats = pattern.groupby([article_ids, pattern]).transform("size").to_numpy()
+        first = pd.Series([w[0] if 0 < len(w) <= self.short_words else "" for w in words])
+        same_first = first.groupby([article_ids, first]).transform("size").to_numpy()
+        same_first = np.where(first.to_numpy() == "", 1, same_first)
+        sequence = np.lexsort((order, article_ids))
+        nearby = np.zeros(len(words))
+        for a, i in enumerate(sequence):
+            for b in range(a + 1, min(a + 1 + self.window, len(sequence))):
+                j = sequence[b]
+                if article_ids[j] != article_ids[i]:
+                    break
+                if self._starts_alike(words[i], words[j]):
+                    nearby[i] = nearby[j] = 1.0
+        return np.column_stack([np.log1p(repeats - 1), nearby, np.log1p(same_first - 1)])
+
+    def _starts_alike(self, one: list[str], other: list[str]) -> bool:
+        shorter, longer = sorted((one, other), key=len)
+        return len(longer) >= self.min_words and len(shorter) > 0 \
+            and longer[:len(shorter)] == shorter
 
     def get_feature_names_out(self, input_features=None):
         check_is_fitted(self)

@@ -38,8 +38,8 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from .config import ConfigError, Option
-from .features import (ArticlePosition, ClaimCues, NeighbourFeatures, PathTextShare,
-                       TextStatistics, neighbour_rows)
+from .features import (ArticlePosition, ClaimCues, NeighbourFeatures, PageRepeats,
+                       PathTextShare, TextStatistics, neighbour_rows)
 
 __all__ = [
     "ESTIMATORS",
@@ -190,6 +190,11 @@ FEATURE_BLOCKS: dict[str, FeatureBlock] = {
                              lambda p: Pipeline([("position", ArticlePosition()),
                                                  ("scale", StandardScaler())]),
                              "position in the article and text repeated within it"),
+    "repeats": FeatureBlock(_ARTICLE + ("text",), {},
+                            lambda p: Pipeline([("repeats", PageRepeats()),
+                                                ("scale", StandardScaler())]),
+                            "repeated patterns within the page: masked text, headlines "
+                            "repeated nearby, runs of short lines with the same first word"),
     "page_kind": FeatureBlock(("page_type",), {},
                               lambda p: OneHotEncoder(categories=[["transcript"]],
                                                       handle_unknown="ignore"),

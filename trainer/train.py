@@ -36,8 +36,8 @@ from .pipelines import (UNLABELLED, HeldOutCalibration, block_schema, build_mode
                         group_folds, make_estimator)
 from .rows import CLAIM_LABELS, CONTENT_LABELS, UNKNOWN
 
-__all__ = ["TRAIN_SCHEMA", "TrainResult", "load_rows", "load_train_config", "sample_weights",
-           "train"]
+__all__ = ["TRAIN_SCHEMA", "TrainResult", "crop_articles", "load_rows", "load_train_config",
+           "sample_weights", "train"]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,8 @@ TRAIN_SCHEMA = {
         "path": Option(str, path=True, help="built dataset folder (trainer build output)"),
         "build": Option(str, "", path=True, help="build config used when data.path is missing"),
         "exclude_sources": Option(list, [], help="row sources never trained on"),
+        "crops": Option(int, 0, help="extra copies of each training article, each cut to a "
+                                     "random run of its paragraphs"),
     },
     "features": block_schema(),
     "estimator": {"name": Option(str, "logistic_regression"), "params": Option(dict, {})},
@@ -132,6 +134,8 @@ def check_train_config(cfg: dict, where: str) -> None:
                           f"needs parameters to search")
     if search["scoring"] not in get_scorer_names():
         raise ConfigError(f"{where}: search.scoring: unknown scorer {search['scoring']!r}")
+    if cfg["data"]["crops"] < 0:
+        raise ConfigError(f"{where}: data.crops: must be at least 0, got {cfg['data']['crops']}")
     if not 0.0 <= cfg["threshold"]["value"] <= 1.0:
         raise ConfigError(f"{where}: threshold.value: must be in [0, 1]")
 
@@ -173,6 +177,33 @@ def load_rows(data_path, split: str, task: str, exclude=()) -> pd.DataFrame:
     frame = frame[~frame["source"].isin(list(exclude))]
     labelled_articles = frame.loc[frame[task] != UNKNOWN, "article_id"].unique()
     return frame[frame["article_id"].isin(labelled_articles)].reset_index(drop=True)
+
+
+def crop_articles(frame: pd.DataFrame, copies: int, seed: int) -> pd.DataFrame:
+    """``frame`` plus ``copies`` cropped copies of each article, in the same site group.
+
+    A copy keeps a random run of the article's paragraphs that starts in its first half and
+    ends in its second. Users' text rarely is a whole page rendered our way: it is copied
+    from a browser, cut by another renderer or starts at the headline, so the model must not
+    learn that content always follows a page's worth of menus.
+    """
+    rng = np.random.default_rng(seed)
+    ordered = frame.sort_values(["article_id", "index"], kind="stable")
+    rank = ordered.groupby("article_id", sort=False).cumcount().to_numpy()
+    size = ordered.groupby("article_id", sort=False)["index"].transform("size").to_numpy()
+    article_start = np.flatnonzero(rank == 0)
+    n = size[article_start]
+    parts = [frame]
+    for copy in range(1, copies + 1):
+        start = np.floor(rng.random(len(n)) * np.ceil(n / 2)).astype(int)
+        end = n - np.floor(rng.random(len(n)) * np.ceil(n / 2)).astype(int)
+        start_of, end_of = np.repeat(start, n), np.repeat(end, n)
+        kept = ordered[(rank >= start_of) & (rank < end_of)].copy()
+        kept["article_id"] = kept["article_id"] + f"#crop{copy}"
+        kept["index"] = kept.groupby("article_id", sort=False).cumcount()
+        kept["n_paragraphs"] = kept.groupby("article_id", sort=False)["index"].transform("size")
+        parts.append(kept)
+    return pd.concat(parts, ignore_index=True)
 
 
 def targets(frame: pd.DataFrame, task: str) -> np.ndarray:
@@ -267,6 +298,8 @@ def _train(cfg: dict) -> TrainResult:
     exclude = cfg["data"]["exclude_sources"]
     train_rows = load_rows(data, "train", task, exclude)
     validation_rows = load_rows(data, "validation", task, exclude)
+    if cfg["data"]["crops"]:
+        train_rows = crop_articles(train_rows, cfg["data"]["crops"], cfg["seed"])
     y_train, y_validation = targets(train_rows, task), targets(validation_rows, task)
     log.info("%s: %d training rows (%d labelled) in %d articles; %d validation rows",
              task, len(train_rows), (y_train != UNLABELLED).sum(),
