@@ -19,14 +19,14 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from trainer.baselines import (EXTRACTOR_NAMES, RENDERERS, BaselineUnavailable,
-                               checkthat_baseline, make_extractor)
+from trainer.baselines import EXTRACTOR_NAMES, RENDERERS, BaselineUnavailable, make_extractor
 from trainer.bundle import Bundle
 from trainer.metrics import classification_scores, page_scores
 from trainer.predict import ArticleInput, Predictor
 from trainer.rows import CLAIM_LABELS, UNKNOWN
 from trainer.segment import segment_html
-from trainer.train import choose_threshold, load_rows
+from trainer.evaluate import claim_baseline_scores
+from trainer.train import load_rows
 
 from .pages import Page
 
@@ -129,13 +129,15 @@ def content_quality(pages: list[Page], outputs: dict[str, list[str]], failures: 
             "systems": systems}
 
 
-def _per_set(rows: pd.DataFrame, scores: np.ndarray, threshold: float) -> dict:
-    """Claim-class F1, macro-F1 and average precision on each held-out set (row source)."""
+def _per_set(rows: pd.DataFrame, scores: np.ndarray, threshold) -> dict:
+    """Claim-class F1, macro-F1 and average precision on each held-out set (row source);
+    ``threshold`` is one number or one per row (per-page-kind thresholds)."""
     y, sources = rows["claim"].to_numpy(), rows["source"].to_numpy()
+    cut = np.broadcast_to(np.asarray(threshold, dtype=float), scores.shape)
     per_set = {}
     for source in sorted(set(sources)):
         chosen = sources == source
-        m = classification_scores(y[chosen], scores[chosen], threshold, CLAIM_LABELS[:2])
+        m = classification_scores(y[chosen], scores[chosen], cut[chosen], CLAIM_LABELS[:2])
         per_set[CLAIM_SETS.get(source, source)] = {
             "claim_f1": m["per_class"]["claim"]["f1"], "macro_f1": m["macro_f1"],
             "average_precision": m["pr_auc"], "n": m["n"],
@@ -143,46 +145,29 @@ def _per_set(rows: pd.DataFrame, scores: np.ndarray, threshold: float) -> dict:
     return per_set
 
 
-def _labelled(rows: pd.DataFrame) -> pd.DataFrame:
-    return rows[rows["claim"] != UNKNOWN].reset_index(drop=True)
-
-
-def checkthat_scores(cfg: dict, test_rows: pd.DataFrame) -> tuple[np.ndarray, float]:
-    """The CheckThat! baseline fitted on the claim model's own labelled training rows, its
-    threshold chosen on validation by the model's policy (max F1 when that is a fixed
-    probability, which means nothing on SVM margins); its scores on ``test_rows``.
-
-    (:func:`trainer.evaluate.claim_baseline` does the same but cannot score yet: it passes the
-    SVM's margins to a calibration table that accepts only probabilities.)
-    """
-    data, exclude = cfg["data"]["path"], cfg["data"]["exclude_sources"]
-    train_rows = _labelled(load_rows(data, "train", "claim", exclude))
-    validation = _labelled(load_rows(data, "validation", "claim", exclude))
-    baseline = checkthat_baseline().fit(train_rows["text"], train_rows["claim"])
-    policy = cfg["threshold"] if cfg["threshold"]["policy"] != "fixed" \
-        else dict(cfg["threshold"], policy="max_f1")
-    threshold = choose_threshold(policy, validation["claim"].to_numpy(),
-                                 baseline.decision_function(validation["text"]),
-                                 validation["source"])
-    return baseline.decision_function(test_rows["text"]), threshold
-
-
 def claim_quality(bundle: Bundle) -> dict:
     """The claim model and the CheckThat! baseline on the test split of the model's dataset.
 
     The model scores whole test articles, so every paragraph has its context; only labelled
-    paragraphs are scored.
+    paragraphs are scored, each at its page kind's threshold. The baseline is
+    :func:`trainer.evaluate.claim_baseline_scores`: fitted on the model's labelled training
+    rows and thresholded the way the model was.
     """
     cfg = bundle.manifest["config"]
     rows = load_rows(cfg["data"]["path"], "test", "claim")
     labelled = (rows["claim"] != UNKNOWN).to_numpy()
     scores = bundle.model.predict_proba(rows)[:, 1][labelled]
     test_rows = rows[labelled].reset_index(drop=True)
-    baseline_scores, baseline_threshold = checkthat_scores(cfg, test_rows)
+    cut = bundle.row_thresholds(test_rows["page_type"])
+    baseline_scores, baseline_cut, chosen = claim_baseline_scores(
+        cfg, cfg["data"]["path"], test_rows)
+    where = ", ".join(f"{kind} pages {value:.4f}" for kind, value in
+                      chosen["thresholds"].items()) or f"{chosen['threshold']:.4f}"
     return {"dataset": cfg["data"]["path"], "threshold": bundle.threshold,
-            "systems": {"ours (claim model)": _per_set(test_rows, scores, bundle.threshold),
+            "thresholds": bundle.thresholds,
+            "systems": {"ours (claim model)": _per_set(test_rows, scores, cut),
                         "CheckThat! baseline (TF-IDF + LinearSVC)": _per_set(
-                            test_rows, baseline_scores, baseline_threshold)},
+                            test_rows, baseline_scores, baseline_cut)},
             "baseline": "TF-IDF word unigrams + LinearSVC (CheckThat! baseline) fitted on the "
-                        "claim model's labelled training rows; threshold chosen on validation "
-                        f"like the model's ({baseline_threshold:.4f}, on the SVM's margin)."}
+                        "claim model's labelled training rows; threshold chosen like the "
+                        f"model's ({where}, on the SVM's margin)."}

@@ -175,7 +175,10 @@ def _claims(claims: dict) -> list[str]:
                 rows.append([name, system, m["claim_f1"], m["macro_f1"], m["average_precision"],
                              f"{m['n']:,} ({m['claims']:,})"])
     return ["## Claim vs non-claim", "",
-            f"Test split of `{claims['dataset']}`; our threshold {claims['threshold']:.3f}. "
+            f"Test split of `{claims['dataset']}`; our threshold "
+            + (", ".join(f"{kind} pages {value:.3f}"
+                         for kind, value in claims["thresholds"].items())
+               if claims.get("thresholds") else f"{claims['threshold']:.3f}") + ". "
             f"Baseline: {claims['baseline']}", "",
             markdown_table(["held-out set", "system", "claim F1", "macro-F1",
                             "average precision", "paragraphs (claims)"], rows, "llrrrr"), ""]

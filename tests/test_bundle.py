@@ -198,3 +198,35 @@ def test_read_manifest_loads_no_pickle(model, tmp_path, monkeypatch):
     (path / MANIFEST_FILE).write_text("{not json")
     with pytest.raises(BundleError, match="not valid JSON"):
         read_manifest(path)
+
+
+def test_per_kind_thresholds_are_stored_and_map_rows_by_page_type(model, tmp_path):
+    path = _save(model, tmp_path / "claim", threshold=0.3,
+                 thresholds={"spoken": np.float64(0.6), "written": 0.3})
+    bundle = load_bundle(path)
+    assert bundle.threshold == 0.3
+    assert bundle.thresholds == {"spoken": 0.6, "written": 0.3}
+    np.testing.assert_array_equal(
+        bundle.row_thresholds(["transcript", "article", "", "forum"]), [0.6, 0.3, 0.3, 0.3])
+    # A bundle without per-kind thresholds applies its one threshold to every row.
+    plain = load_bundle(_save(model, tmp_path / "plain"))
+    assert plain.thresholds == {} and "thresholds" not in plain.manifest
+    np.testing.assert_array_equal(plain.row_thresholds(["transcript", ""]), [0.42, 0.42])
+
+
+@pytest.mark.parametrize("thresholds, problem", [
+    ({"sung": 0.5}, "unknown page kind 'sung'"),
+    ({"spoken": -0.1}, "threshold of spoken pages must be a probability"),
+])
+def test_refuses_bad_per_kind_thresholds(model, tmp_path, thresholds, problem):
+    with pytest.raises(ValueError, match=problem):
+        _save(model, tmp_path / "claim", thresholds=thresholds)
+
+
+def test_read_manifest_refuses_bad_per_kind_thresholds(model, tmp_path):
+    path = _save(model, tmp_path / "claim", thresholds={"spoken": 0.5})
+    manifest = json.loads((path / MANIFEST_FILE).read_text())
+    manifest["thresholds"] = {"spoken": 2.0}
+    (path / MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(BundleError, match="not probabilities of page kinds"):
+        read_manifest(path)

@@ -124,3 +124,48 @@ def test_claim_round_trip_reports_the_baseline(tmp_path):
     assert metrics["paragraphs"]["overall"]["n"] == baseline["overall"]["n"]
     assert metrics["paragraphs"]["overall"]["per_class"]["claim"]["f1"] > 0.8
     assert (tmp_path / "report" / "report.md").read_text().count("Baseline: CheckThat!") == 1
+
+
+def test_claim_evaluation_applies_per_kind_thresholds_to_model_and_baseline(tmp_path):
+    from trainer.dataset import load_dataset
+
+    toy_dataset(tmp_path / "toy")
+    splits = {split: rows.to_list() for split, rows in load_dataset(tmp_path / "toy").items()}
+    for rows in splits.values():
+        for row in rows:
+            if row["source"] == "other":
+                row["page_type"] = "transcript"
+    write_dataset(tmp_path / "data", splits)
+    extra = '[threshold]\nby_kind = true\nchosen_on = { spoken = "training_folds" }\n'
+    result = train(load_train_config(write_config(tmp_path, task="claim", output="claim",
+                                                  extra=extra)))
+    metrics = evaluate(result["path"], output=tmp_path / "report")
+    assert metrics["thresholds"] == result["thresholds"]
+    per_source = metrics["paragraphs"]["per_source"]
+    assert per_source["other"]["threshold"] == pytest.approx(result["thresholds"]["spoken"])
+    assert per_source["toy"]["threshold"] == pytest.approx(result["thresholds"]["written"])
+    assert metrics["paragraphs"]["overall"]["threshold"] is None  # two thresholds in play
+
+    # The baseline's thresholds are SVM margins, chosen per kind like the model's; its
+    # report has classification scores but no calibration table (margins are not probabilities).
+    baseline = metrics["baselines"]["CheckThat! TF-IDF + LinearSVC"]
+    assert set(baseline["thresholds"]) == {"spoken", "written"}
+    assert baseline["per_source"]["other"]["threshold"] == baseline["thresholds"]["spoken"]
+    assert "calibration" not in baseline
+    assert baseline["overall"]["per_class"]["claim"]["f1"] > 0.8
+    assert "spoken pages" in (tmp_path / "report" / "report.md").read_text()
+
+
+def test_claim_baseline_scores_are_margins_and_never_reach_the_calibration_table(tmp_path):
+    from trainer.evaluate import claim_baseline, claim_baseline_scores
+    from trainer.train import load_rows
+
+    data = toy_dataset(tmp_path / "data")
+    cfg = load_train_config(write_config(tmp_path, task="claim", output="claim"))
+    rows = load_rows(data, "test", "claim")
+    rows = rows[rows["claim"] != 2].reset_index(drop=True)
+    scores, cut, chosen = claim_baseline_scores(cfg, data, rows)
+    assert scores.min() < 0 < scores.max()  # raw LinearSVC margins
+    assert chosen["thresholds"] == {} and np.all(cut == chosen["threshold"])
+    report = claim_baseline(cfg, data, rows)  # used to crash on margins outside [0, 1]
+    assert report["overall"]["n"] == len(rows)

@@ -234,3 +234,15 @@ def test_calibration_table_puts_one_in_the_last_bin_and_rejects_non_probabilitie
     assert calibration_table([1], [1.0], bins=4)["bins"][3]["count"] == 1
     with pytest.raises(ValueError, match="predict_proba"):
         calibration_table([0, 1], [-1.5, 2.0])
+
+
+def test_classification_scores_take_one_threshold_per_example():
+    y, scores = [1, 0, 1, 0], [0.35, 0.35, 0.6, 0.6]
+    # The first two examples cut at 0.3, the last two at 0.7: predicted 1, 1, 0, 0.
+    result = classification_scores(y, scores, np.array([0.3, 0.3, 0.7, 0.7]))
+    assert result["confusion_matrix"]["matrix"] == [[1, 1], [1, 1]]
+    assert result["threshold"] is None and result["thresholds"] == [0.3, 0.7]
+    same = classification_scores(y, scores, np.full(4, 0.5))
+    assert same["threshold"] == 0.5 and "thresholds" not in same
+    with pytest.raises(ValueError, match="one per example"):
+        classification_scores(y, scores, np.array([0.3, 0.7]))

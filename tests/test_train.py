@@ -6,14 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from datasets import Dataset, DatasetDict
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trainer.bundle import load_bundle
 from trainer.config import ConfigError
 from trainer.rows import COLUMNS, FEATURES, article_rows
 from trainer.segment import Article, segment_text
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from trainer.train import crop_articles, load_train_config, train
 
 PROSE = [
@@ -195,3 +194,49 @@ def test_crops_are_runs_from_the_first_half_to_the_second(sizes, copies, seed):
         assert sorted(crop["index"]) == list(range(len(crop)))
         assert (crop["n_paragraphs"] == len(crop)).all()
         assert (crop["group"] == f"site{original[1:]}").all()
+
+def test_per_kind_thresholds_are_chosen_stored_and_reported(tmp_path):
+    from trainer.dataset import load_dataset
+
+    toy_dataset(tmp_path / "toy")
+    splits = {split: rows.to_list() for split, rows in load_dataset(tmp_path / "toy").items()}
+    for rows in splits.values():  # the "other" source's articles become debate transcripts
+        for row in rows:
+            if row["source"] == "other":
+                row["page_type"] = "transcript"
+    write_dataset(tmp_path / "data", splits)
+    extra = '[threshold]\nby_kind = true\nchosen_on = { spoken = "training_folds" }\n'
+    result = train(load_train_config(write_config(tmp_path, task="claim", output="claim",
+                                                  extra=extra)))
+    bundle = load_bundle(result["path"])
+    thresholds = bundle.manifest["thresholds"]
+    assert set(thresholds) == {"spoken", "written"} == set(result["thresholds"])
+    assert bundle.threshold == thresholds["written"] == result["threshold"]
+    assert not hasattr(bundle.model, "oof_proba_")  # used for the thresholds, not saved
+    metrics = bundle.manifest["metrics"]
+    for split in ("validation", "training_folds"):
+        per_source = metrics[split]["per_source"]
+        assert per_source["other"]["threshold"] == pytest.approx(thresholds["spoken"])
+        assert per_source["toy"]["threshold"] == pytest.approx(thresholds["written"])
+    assert metrics["training_folds"]["overall"]["n"] == result["metrics"]["training"][
+        "labelled_rows"]
+    assert "spoken on training folds" in (Path(result["path"]) / "report.md").read_text()
+
+
+def test_choose_thresholds_per_kind_on_the_rows_each_kind_names():
+    from trainer.train import choose_thresholds
+
+    # Validation: spoken rows separate at 0.8, written at 0.3; the training folds' spoken rows
+    # separate at 0.6 and their written rows at 0.5.
+    validation = ([1, 0, 1, 0], [0.8, 0.7, 0.3, 0.2], ["a", "a", "b", "b"],
+                  ["transcript", "transcript", "article", ""])
+    folds = ([1, 0, 1, 0, -1], [0.6, 0.5, 0.5, 0.1, 0.9], ["a", "a", "b", "b", "b"],
+             ["transcript", "transcript", "article", "article", "article"])
+    rows = {"validation": validation, "training_folds": folds}
+    policy = {"policy": "max_f1", "value": 0.5, "sources": [], "by_kind": True,
+              "chosen_on": {"spoken": "validation", "written": "validation"}}
+    assert choose_thresholds(policy, rows) == (0.3, {"spoken": 0.8, "written": 0.3})
+    policy["chosen_on"] = {"spoken": "training_folds", "written": "both"}
+    # written on both: scores 0.3 and 0.5 are claims, 0.2 and 0.1 not (the -1 row is context).
+    assert choose_thresholds(policy, rows) == (0.3, {"spoken": 0.6, "written": 0.3})
+    assert choose_thresholds(dict(policy, by_kind=False), rows) == (0.3, {})

@@ -3,8 +3,9 @@
 A bundle is a directory::
 
     model.joblib     the fitted scikit-learn estimator
-    manifest.json    task, label names, threshold, config, metrics, data sources and licences,
-                     library versions, SHA-256 of every other file, creation time (UTC)
+    manifest.json    task, label names, threshold (and optional per-page-kind thresholds),
+                     config, metrics, data sources and licences, library versions, SHA-256 of
+                     every other file, creation time (UTC)
     ...              evaluation report files handed to :func:`save_bundle`
 
 It is written atomically (a temporary directory beside the target, then a rename), so a reader
@@ -36,10 +37,11 @@ import numpy
 import sklearn
 
 from . import __version__
+from .rows import PAGE_KINDS, page_kinds
 
 __all__ = [
-    "Bundle", "BundleError", "MANIFEST_FILE", "MODEL_FILE", "load_bundle", "read_manifest",
-    "save_bundle",
+    "Bundle", "BundleError", "MANIFEST_FILE", "MODEL_FILE", "kind_thresholds", "load_bundle",
+    "read_manifest", "save_bundle",
 ]
 
 MODEL_FILE = "model.joblib"
@@ -63,7 +65,30 @@ class Bundle:
 
     @property
     def threshold(self) -> float:
+        """The decision threshold of rows whose page kind has none of its own (written pages:
+        what prediction gives the model)."""
         return self.manifest["threshold"]
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """Per-page-kind thresholds ("spoken", "written"); empty when one threshold fits all."""
+        return dict(self.manifest.get("thresholds") or {})
+
+    def row_thresholds(self, page_types) -> numpy.ndarray:
+        """Each row's threshold, from its ``page_type`` (see :func:`trainer.rows.page_kinds`)."""
+        return kind_thresholds(self.threshold, self.thresholds, page_types)
+
+
+def kind_thresholds(threshold: float, thresholds: dict[str, float] | None,
+                    page_types) -> numpy.ndarray:
+    """Per-row thresholds: each row's page-kind threshold, else ``threshold``."""
+    page_types = numpy.asarray(page_types, dtype=object)
+    result = numpy.full(len(page_types), float(threshold))
+    if thresholds:
+        kinds = page_kinds(page_types)
+        for kind, value in thresholds.items():
+            result[kinds == kind] = value
+    return result
 
 
 def library_versions() -> dict[str, str]:
@@ -113,10 +138,21 @@ def _retrain_hint(directory: Path) -> str:
             f"`trainer train configs/{directory.name}.toml`)")
 
 
+def _check_probability(value, what: str) -> float:
+    value = float(value)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{what} must be a probability in [0, 1], got {value}")
+    return value
+
+
 def save_bundle(model, directory, *, task: str, label_names: list[str], threshold: float,
                 config: dict, metrics: dict, sources: list[dict],
-                extra_files: dict[str, Path]) -> Path:
+                extra_files: dict[str, Path],
+                thresholds: dict[str, float] | None = None) -> Path:
     """Write ``model`` and its manifest to ``directory`` atomically; return the bundle path.
+
+    ``thresholds`` optionally gives page kinds ("spoken", "written") their own threshold;
+    ``threshold`` applies to the rest.
 
     ``extra_files`` maps a name inside the bundle (e.g. ``"report/metrics.md"``) to the file to
     copy there. An existing bundle at ``directory`` is replaced; any other non-empty directory
@@ -127,9 +163,13 @@ def save_bundle(model, directory, *, task: str, label_names: list[str], threshol
     if len(label_names) != 2:
         raise ValueError(
             f"label_names must name the negative and positive class, got {label_names!r}")
-    threshold = float(threshold)
-    if not 0.0 <= threshold <= 1.0:
-        raise ValueError(f"threshold must be a probability in [0, 1], got {threshold}")
+    threshold = _check_probability(threshold, "threshold")
+    unknown = sorted(set(thresholds or {}) - set(PAGE_KINDS))
+    if unknown:
+        raise ValueError(f"thresholds: unknown page kind {unknown[0]!r} (known: "
+                         f"{', '.join(PAGE_KINDS)})")
+    thresholds = {kind: _check_probability(value, f"threshold of {kind} pages")
+                  for kind, value in (thresholds or {}).items()}
     if not task:
         raise ValueError("task must be named")
     extras = {_check_extra_name(name): Path(source) for name, source in extra_files.items()}
@@ -151,6 +191,7 @@ def save_bundle(model, directory, *, task: str, label_names: list[str], threshol
             "task": task,
             "label_names": list(label_names),
             "threshold": threshold,
+            **({"thresholds": thresholds} if thresholds else {}),
             "config": config,
             "metrics": metrics,
             "sources": sources,
@@ -239,9 +280,19 @@ def read_manifest(directory) -> dict:
         raise BundleError(f"{path}: bundle format {manifest['bundle_format']!r} is not "
                           f"{BUNDLE_FORMAT}; {_retrain_hint(directory)}")
     threshold = manifest["threshold"]
-    if not isinstance(threshold, float | int) or not 0 <= threshold <= 1 or math.isnan(threshold):
+    if not _is_probability(threshold):
         raise BundleError(f"{path}: threshold {threshold!r} is not a probability")
+    thresholds = manifest.get("thresholds", {})
+    if not isinstance(thresholds, dict) or not all(
+            kind in PAGE_KINDS and _is_probability(value) for kind, value in thresholds.items()):
+        raise BundleError(f"{path}: thresholds {thresholds!r} are not probabilities of page "
+                          f"kinds ({', '.join(PAGE_KINDS)})")
     return manifest
+
+
+def _is_probability(value) -> bool:
+    return isinstance(value, float | int) and not isinstance(value, bool) and \
+        0 <= value <= 1 and not math.isnan(value)
 
 
 def load_bundle(directory) -> Bundle:

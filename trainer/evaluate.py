@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import cross_val_predict
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
@@ -36,7 +37,8 @@ from .metrics import (calibration_table, classification_scores, page_scores, shi
 from .rows import UNKNOWN, article_rows
 from .segment import Article, segment_text
 
-__all__ = ["evaluate", "page_texts", "paragraph_metrics"]
+__all__ = ["claim_baseline", "claim_baseline_scores", "evaluate", "page_texts",
+           "paragraph_metrics"]
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +48,23 @@ HTML_BASELINES = ("trafilatura", "justext", "boilerpy3", "readability", "resilip
 PAGE_SOURCES = ("wcxb", "scrapinghub")
 
 
-def _breakdown(rows: pd.DataFrame, y: np.ndarray, scores: np.ndarray, threshold: float,
+def _breakdown(rows: pd.DataFrame, y: np.ndarray, scores: np.ndarray, threshold,
                names: list[str], column: str) -> dict:
-    """classification_scores for each value of ``column`` ("(none)" for empty values)."""
+    """classification_scores for each value of ``column`` ("(none)" for empty values);
+    ``threshold`` is one number or one per row."""
     values = rows[column].fillna("").to_numpy()
+    cut = np.broadcast_to(np.asarray(threshold, dtype=np.float64), scores.shape)
     return {(key or "(none)"): classification_scores(y[values == key], scores[values == key],
-                                                     threshold, names)
+                                                     cut[values == key], names)
             for key in sorted(set(values))}
 
 
-def paragraph_metrics(rows: pd.DataFrame, scores, threshold: float, task: str,
+def paragraph_metrics(rows: pd.DataFrame, scores, threshold, task: str,
                       worst: int = WORST_ERRORS) -> dict:
-    """Scores of labelled rows: overall, per source, per page type, calibration, worst errors."""
+    """Scores of labelled rows: overall, per source, per page type, calibration, worst errors.
+
+    ``threshold`` is one number or one per row (per-page-kind thresholds).
+    """
     from .train import LABEL_NAMES
 
     names = LABEL_NAMES[task]
@@ -203,31 +210,63 @@ def content_pages(model, threshold: float, input_mode: str, rows: pd.DataFrame, 
 
 # --------------------------------------------------------------------------- claims
 
-def claim_baseline(cfg: dict, data, split_rows: pd.DataFrame) -> dict:
-    """The CheckThat! TF-IDF + linear SVM baseline, trained on the model's training rows and
-    thresholded on its validation rows the same way, scored on ``split_rows``."""
+def claim_baseline_scores(cfg: dict, data, split_rows: pd.DataFrame) -> tuple[np.ndarray,
+                                                                             np.ndarray, dict]:
+    """The CheckThat! TF-IDF + linear SVM baseline, fitted on the model's labelled training rows
+    and thresholded like the model (``cfg["threshold"]``: per page kind, on validation or
+    out-of-fold training scores; max F1 where the model's policy is a fixed probability, which
+    means nothing on SVM margins).
+
+    Returns its scores on ``split_rows`` (SVM margins, not probabilities), each row's threshold,
+    and ``{"threshold": ..., "thresholds": {kind: ...}}``.
+    """
     from .baselines import checkthat_baseline
-    from .train import choose_threshold, load_rows, targets
+    from .bundle import kind_thresholds
+    from .pipelines import group_folds
+    from .train import choose_thresholds, load_rows, targets
 
     exclude = cfg["data"]["exclude_sources"]
     train_rows = load_rows(data, "train", "claim", exclude)
-    train_rows = train_rows[train_rows["claim"] != UNKNOWN]
+    train_rows = train_rows[train_rows["claim"] != UNKNOWN].reset_index(drop=True)
     validation = load_rows(data, "validation", "claim", exclude)
-    validation = validation[validation["claim"] != UNKNOWN]
+    validation = validation[validation["claim"] != UNKNOWN].reset_index(drop=True)
     baseline = checkthat_baseline().fit(train_rows["text"], train_rows["claim"])
-    policy = dict(cfg["threshold"], policy="max_f1") if cfg["threshold"]["policy"] == "fixed" \
-        else cfg["threshold"]
-    threshold = choose_threshold(policy, targets(validation, "claim"),
-                                 baseline.decision_function(validation["text"]),
-                                 validation["source"])
+    policy = dict(cfg["threshold"])
+    policy.setdefault("by_kind", False)
+    policy.setdefault("chosen_on", {})
+    if policy["policy"] == "fixed":
+        policy["policy"] = "max_f1"
+    rows = {"validation": (targets(validation, "claim"),
+                           baseline.decision_function(validation["text"]),
+                           validation["source"], validation["page_type"])}
+    if policy["by_kind"] and {"training_folds", "both"} & set(policy["chosen_on"].values()):
+        y = targets(train_rows, "claim")
+        groups = train_rows["group"].to_numpy()
+        oof = cross_val_predict(checkthat_baseline(), train_rows["text"], y, groups=groups,
+                                cv=group_folds(groups, cfg["context"]["folds"], cfg["seed"]),
+                                method="decision_function")
+        rows["training_folds"] = (y, oof, train_rows["source"], train_rows["page_type"])
+    threshold, thresholds = choose_thresholds(policy, rows)
     scores = baseline.decision_function(split_rows["text"])
+    cut = kind_thresholds(threshold, thresholds, split_rows["page_type"])
+    return scores, cut, {"threshold": threshold, "thresholds": thresholds}
+
+
+def claim_baseline(cfg: dict, data, split_rows: pd.DataFrame) -> dict:
+    """The CheckThat! baseline's report on ``split_rows`` (see :func:`claim_baseline_scores`).
+
+    Its scores are SVM margins, so it gets classification scores only, no calibration table.
+    """
+    scores, cut, chosen = claim_baseline_scores(cfg, data, split_rows)
     y, names = split_rows["claim"].to_numpy(dtype=np.int64), ["non-claim", "claim"]
+    where = ", ".join(f"{kind} pages {value:.4f}" for kind, value in
+                      chosen["thresholds"].items()) or f"{chosen['threshold']:.4f}"
     return {"description": "TF-IDF word unigrams + LinearSVC (CheckThat! baseline), trained on "
-                           "the same training rows; threshold chosen on validation like the "
-                           f"model's ({threshold:.4f}, on the SVM's decision scale).",
-            "threshold": threshold,
-            "overall": classification_scores(y, scores, threshold, names),
-            "per_source": _breakdown(split_rows, y, scores, threshold, names, "source")}
+                           "the same training rows; threshold chosen like the model's "
+                           f"({where}, on the SVM's decision scale).",
+            **chosen,
+            "overall": classification_scores(y, scores, cut, names),
+            "per_source": _breakdown(split_rows, y, scores, cut, names, "source")}
 
 
 def _claim_targets(paragraphs: dict) -> list[dict]:
@@ -299,9 +338,11 @@ def _evaluate(model_dir, data, split: str, output, progress: bool) -> dict:
     rows = load_rows(data, split, task)
     scores = bundle.model.predict_proba(rows)[:, 1]
     labelled = (rows[task] != UNKNOWN).to_numpy()
-    paragraphs = paragraph_metrics(rows[labelled], scores[labelled], threshold, task)
+    cut = bundle.row_thresholds(rows["page_type"])
+    paragraphs = paragraph_metrics(rows[labelled], scores[labelled], cut[labelled], task)
     result = {"model": str(model_dir), "task": task, "input": input_mode, "split": split,
-              "data": str(data), "threshold": threshold, "label_names": LABEL_NAMES[task],
+              "data": str(data), "threshold": threshold, "thresholds": bundle.thresholds,
+              "label_names": LABEL_NAMES[task],
               "output": str(output), "paragraphs": paragraphs, "pages": {}, "baselines": {}}
 
     if task == "content":

@@ -151,16 +151,23 @@ def _binary_inputs(y_true, scores) -> tuple[np.ndarray, np.ndarray]:
     return y.astype(int), s
 
 
-def classification_scores(y_true, scores, threshold: float = 0.5,
+def classification_scores(y_true, scores, threshold=0.5,
                           class_names: Sequence[str] = ("negative", "positive")) -> dict:
     """Everything we report for one binary task: ``score >= threshold`` predicts class 1.
 
-    Per-class precision/recall/F1/support, macro-F1, accuracy, the confusion matrix (rows are
-    true classes, columns predicted, both in ``class_names`` order) and PR-AUC as average
-    precision of the scores (``None`` when there is no positive example to rank).
+    ``threshold`` is one number or one per example (e.g. per page kind); the result's
+    ``threshold`` is that number when all are equal, else None with the distinct values in
+    ``thresholds``. Per-class precision/recall/F1/support, macro-F1, accuracy, the confusion
+    matrix (rows are true classes, columns predicted, both in ``class_names`` order) and
+    PR-AUC as average precision of the scores (``None`` when there is no positive example).
     """
     y, s = _binary_inputs(y_true, scores)
-    predicted = (s >= threshold).astype(int)
+    cut = np.asarray(threshold, dtype=float)
+    if cut.ndim and cut.shape != s.shape:
+        raise ValueError(f"threshold must be one number or one per example, got shape "
+                         f"{cut.shape} for {s.size} examples")
+    distinct = np.unique(cut)
+    predicted = (s >= cut).astype(int)
     precision, recall, f1, support = precision_recall_fscore_support(
         y, predicted, labels=[0, 1], zero_division=0)
     tn = int(np.sum((y == 0) & (predicted == 0)))
@@ -168,7 +175,8 @@ def classification_scores(y_true, scores, threshold: float = 0.5,
     fn = int(np.sum((y == 1) & (predicted == 0)))
     tp = int(np.sum((y == 1) & (predicted == 1)))
     return {
-        "threshold": float(threshold),
+        "threshold": float(distinct[0]) if distinct.size == 1 else None,
+        **({} if distinct.size == 1 else {"thresholds": distinct.tolist()}),
         "n": int(y.size),
         "accuracy": (tp + tn) / y.size,
         "macro_f1": float(np.mean(f1)),

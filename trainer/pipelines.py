@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -33,13 +34,14 @@ from sklearn.linear_model import LogisticRegression, RidgeClassifier, SGDClassif
 from sklearn.model_selection import GroupKFold, cross_val_predict
 from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from .config import ConfigError, Option
 from .features import (ArticlePosition, ClaimCues, NeighbourFeatures, PageRepeats,
                        PathTextShare, TextStatistics, neighbour_rows)
+from .rows import page_kinds
 
 __all__ = [
     "ESTIMATORS",
@@ -130,6 +132,25 @@ def _windowed(transformer, columns: list[str], window: int):
                      ("scale", StandardScaler())])
 
 
+_TOKEN = re.compile(r"\w+")
+
+
+def kind_tagged_words(frame: pd.DataFrame) -> list[str]:
+    """Each lower-cased word of ``text`` prefixed by its row's page kind ("spoken_", "written_")."""
+    return [" ".join(kind + "_" + w for w in _TOKEN.findall(text.lower()))
+            for kind, text in zip(page_kinds(frame["page_type"]), frame["text"])]
+
+
+def _words_by_kind(p: dict):
+    # Daume's "frustratingly easy" domain adaptation: beside the shared word features, a copy
+    # of each word per page kind lets the few written paragraphs learn their own word weights.
+    return Pipeline([
+        ("tag", FunctionTransformer(kind_tagged_words)),
+        ("hash", HashingVectorizer(n_features=p["n_features"], token_pattern=r"\S+",
+                                   lowercase=False, alternate_sign=False)),
+    ])
+
+
 def _structure(p: dict):
     markup = ColumnTransformer([
         ("numbers", "passthrough", ["link_density", "heading_level", "in_list", "in_table",
@@ -195,6 +216,9 @@ FEATURE_BLOCKS: dict[str, FeatureBlock] = {
                                                 ("scale", StandardScaler())]),
                             "repeated patterns within the page: masked text, headlines "
                             "repeated nearby, runs of short lines with the same first word"),
+    "words_by_kind": FeatureBlock(("page_type", "text"), {"n_features": Option(int, 2**18)},
+                                  _words_by_kind, "hashed words, one copy per page kind "
+                                  "(spoken transcript or written page)"),
     "page_kind": FeatureBlock(("page_type",), {},
                               lambda p: OneHotEncoder(categories=[["transcript"]],
                                                       handle_unknown="ignore"),
@@ -292,6 +316,10 @@ class ContextStackingClassifier(ClassifierMixin, BaseEstimator):
     ``y`` may hold -1 for rows given only as context (scikit-learn's semi-supervised
     convention): they get features and scores, so their neighbours see them, but they are
     not learned from.
+
+    After ``fit``, ``oof_proba_`` holds the training rows' positive-class probabilities from
+    their out-of-fold stage-1 scores (stage 2 is low-capacity, so these are close to scores
+    on unseen groups); training uses them to choose thresholds and drops them before saving.
     """
 
     def __init__(self, features, classifier, window=2, folds=5, final_estimator=None,
@@ -339,8 +367,12 @@ class ContextStackingClassifier(ClassifierMixin, BaseEstimator):
             else clone(self.context_features).fit(X)
         context = self._context(X, scores)[labelled]
         self.context_scale_ = StandardScaler().fit(context)
-        self.final_estimator_ = final.fit(self.context_scale_.transform(context), y_train,
-                                          **_fit_params(final, weights))
+        context = self.context_scale_.transform(context)
+        self.final_estimator_ = final.fit(context, y_train, **_fit_params(final, weights))
+        # Probabilities of the labelled rows from their out-of-fold stage-1 scores: as on
+        # sites or documents never seen in training (NaN for context rows).
+        self.oof_proba_ = np.full(len(y), np.nan)
+        self.oof_proba_[labelled] = self.final_estimator_.predict_proba(context)[:, 1]
         return self
 
     def _context(self, X, scores: np.ndarray) -> np.ndarray:

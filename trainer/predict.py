@@ -169,6 +169,8 @@ def predict_articles(predictor: Predictor, items: Sequence[ArticleInput]) -> lis
     content[~is_html] = _positive_scores(predictor.content_text, frame[~is_html])
     claim = _positive_scores(predictor.claim, frame)
     content_scores, claim_scores = content.tolist(), claim.tolist()
+    # Input pages are written pages unless a row says otherwise; see Bundle.row_thresholds.
+    claim_cuts = predictor.claim.row_thresholds(frame["page_type"]).tolist()
 
     records, offset = [], 0
     for item, (article, error) in zip(items, segmented):
@@ -180,26 +182,30 @@ def predict_articles(predictor: Predictor, items: Sequence[ArticleInput]) -> lis
                          else predictor.content_text)
         records.append(article_record(
             item, article, content_scores[offset:end], claim_scores[offset:end],
-            content_threshold=content_model.threshold, claim_threshold=predictor.claim.threshold))
+            content_threshold=content_model.threshold, claim_threshold=claim_cuts[offset:end]))
         offset = end
     return records
 
 
 def article_record(item: ArticleInput, article: Article, content_scores: Sequence[float],
                    claim_scores: Sequence[float], *, content_threshold: float,
-                   claim_threshold: float) -> dict:
+                   claim_threshold: float | Sequence[float]) -> dict:
     """The output record of one segmented article from its paragraphs' scores.
 
-    A paragraph is content (or a claim) when its score reaches the model's threshold; ``claim``
-    is None for boilerplate, while ``claim_score`` is always given.
+    A paragraph is content (or a claim) when its score reaches the model's threshold (for
+    claims one number, or one per paragraph: the claim model's threshold of its page kind);
+    ``claim`` is None for boilerplate, while ``claim_score`` is always given.
     """
+    claim_cuts = claim_threshold if isinstance(claim_threshold, Sequence) \
+        else itertools.repeat(claim_threshold)
     paragraphs = []
-    for p, content_score, claim_score in zip(article.paragraphs, content_scores, claim_scores):
+    for p, content_score, claim_score, claim_cut in zip(article.paragraphs, content_scores,
+                                                        claim_scores, claim_cuts):
         is_content = content_score >= content_threshold
         paragraphs.append({
             "index": p.index, "start": p.start, "end": p.end, "text": p.text,
             "content": is_content, "content_score": content_score,
-            "claim": claim_score >= claim_threshold if is_content else None,
+            "claim": claim_score >= claim_cut if is_content else None,
             "claim_score": claim_score,
         })
     return {

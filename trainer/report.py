@@ -43,7 +43,10 @@ def write_plots(folder: Path, metrics: dict, y, scores, label_names: list[str],
     ax.set_yticks([0, 1], label_names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(f"{title}\nthreshold {metrics['overall']['threshold']:.3f}", fontsize=9)
+    cut = metrics["overall"]["threshold"]
+    cut = f"threshold {cut:.3f}" if cut is not None else "thresholds " + ", ".join(
+        f"{t:.3f}" for t in metrics["overall"]["thresholds"])
+    ax.set_title(f"{title}\n{cut}", fontsize=9)
     paths["confusion_matrix.png"] = _save(fig, folder / "confusion_matrix.png")
 
     fig, ax = plt.subplots(figsize=(4.5, 4))
@@ -111,8 +114,22 @@ def paragraph_markdown(metrics: dict, label_names: list[str]) -> list[str]:
     return lines
 
 
+def _threshold_text(threshold: float, thresholds: dict[str, float] | None) -> str:
+    if not thresholds:
+        return f"Threshold {threshold:.4f}"
+    return "Thresholds " + ", ".join(f"{kind} pages {value:.4f}"
+                                     for kind, value in thresholds.items())
+
+
+def _chosen_on(cfg: dict, thresholds: dict[str, float] | None) -> str:
+    if not thresholds:
+        return " on the validation split"
+    return "; " + ", ".join(f"{kind} on {cfg['threshold']['chosen_on'][kind].replace('_', ' ')}"
+                            for kind in thresholds)
+
+
 def write_validation_report(folder: Path, cfg: dict, metrics: dict, threshold: float, rows,
-                            scores) -> dict[str, Path]:
+                            scores, thresholds: dict[str, float] | None = None) -> dict[str, Path]:
     """report.md, metrics.json and plots of a training run's validation split."""
     from .train import LABEL_NAMES
 
@@ -124,8 +141,8 @@ def write_validation_report(folder: Path, cfg: dict, metrics: dict, threshold: f
     lines = [f"# {cfg['task']} model ({cfg['input']} input): training report", "",
              f"Trained on {training['labelled_rows']} labelled rows ({training['rows']} with "
              f"context) of {training['articles']} articles in {training['seconds']} s, peak "
-             f"memory {training['peak_rss_mb']} MB. Threshold {threshold:.4f} "
-             f"({cfg['threshold']['policy']} on the validation split).", "",
+             f"memory {training['peak_rss_mb']} MB. {_threshold_text(threshold, thresholds)} "
+             f"({cfg['threshold']['policy']}{_chosen_on(cfg, thresholds)}).", "",
              "Labelled training rows per source: " + ", ".join(
                  f"{k} {v}" for k, v in training["rows_per_source"].items()) + ".", ""]
     if metrics["search"]:
@@ -135,6 +152,11 @@ def write_validation_report(folder: Path, cfg: dict, metrics: dict, threshold: f
                   for c in metrics["search"]["candidates"]]
         lines.append("")
     lines += ["## Validation split", ""] + paragraph_markdown(metrics["validation"], label_names)
+    if metrics.get("training_folds"):
+        lines += ["", "## Training rows, out of fold", "",
+                  "Stage 2 on out-of-fold stage-1 scores (group folds: each document or site "
+                  "scored by a stage 1 that never saw it).", ""]
+        lines += _class_table(metrics["training_folds"]["per_source"], label_names, "source")
     lines += ["", "![confusion matrix](plots/confusion_matrix.png) "
               "![precision-recall](plots/precision_recall.png) "
               "![calibration](plots/calibration.png)", ""]
@@ -159,8 +181,9 @@ def evaluation_markdown(result: dict) -> str:
     """The evaluation report: headline numbers, baselines beside the model, then details."""
     label_names = result["label_names"]
     lines = [f"# Evaluation of {result['model']} on the {result['split']} split", "",
-             f"Task {result['task']}, input {result['input']}, threshold "
-             f"{result['threshold']:.4f}. Data: {result['data']}.", ""]
+             f"Task {result['task']}, input {result['input']}, "
+             f"{_threshold_text(result['threshold'], result.get('thresholds')).lower()}. "
+             f"Data: {result['data']}.", ""]
     if result.get("targets"):
         lines += ["## Quality targets", "", "| target | value | goal | met |", "|---|---:|---:|---|"]
         for t in result["targets"]:

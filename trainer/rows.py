@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from functools import cache
 
+import numpy as np
+
 from .segment import Article
 
 CONTENT_LABELS = ("boilerplate", "content", "unknown")
 CLAIM_LABELS = ("non-claim", "claim", "unknown")
 UNKNOWN = 2  # the index of "unknown" in both label sets
+
+# Page kinds with their own decision thresholds: debate transcripts are spoken sentences, every
+# other page (and any page given to ``trainer predict``) is written paragraphs.
+PAGE_KINDS = ("spoken", "written")
+SPOKEN_PAGE_TYPES = frozenset({"transcript"})
 
 # Column name → Arrow/datasets type; "content"/"claim" are ClassLabels over the label sets above.
 COLUMN_TYPES = {
@@ -63,6 +70,11 @@ def __getattr__(name):
         return features()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
+def page_kinds(page_types) -> np.ndarray:
+    """The page kind ("spoken" or "written") of each row's ``page_type``."""
+    spoken = np.isin(np.asarray(page_types, dtype=object), list(SPOKEN_PAGE_TYPES))
+    return np.where(spoken, "spoken", "written").astype(object)
 
 
 def article_rows(article: Article, *, source: str, article_id: str, group: str, url: str = "",

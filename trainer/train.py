@@ -9,6 +9,12 @@ articles that have at least one labelled row (unlabelled rows stay as context); 
 search the stage-1 estimator's parameters with group folds; fit the two-stage model with
 per-source sample weights; choose the decision threshold on the validation split; score the
 validation split per source; save the bundle with its report.
+
+Thresholds: one for all rows, chosen on the validation split, or (``threshold.by_kind``) one
+per page kind, spoken debate transcripts and written pages, each chosen on that kind's
+validation rows or on its training rows' out-of-fold scores (``threshold.chosen_on``). The
+CheckThat! 2024 validation sentences come from the training debates, so their scores are
+optimistic; out-of-fold scores over debate folds are what unseen debates look like.
 """
 
 from __future__ import annotations
@@ -34,13 +40,14 @@ from .dataset import build, load_build_config, load_dataset
 from .metrics import best_threshold
 from .pipelines import (UNLABELLED, HeldOutCalibration, block_schema, build_model, check_blocks,
                         group_folds, make_estimator)
-from .rows import CLAIM_LABELS, CONTENT_LABELS, UNKNOWN
+from .rows import CLAIM_LABELS, CONTENT_LABELS, PAGE_KINDS, UNKNOWN, page_kinds
 
 __all__ = ["TRAIN_SCHEMA", "TrainResult", "crop_articles", "load_rows", "load_train_config",
            "sample_weights", "train"]
 
 log = logging.getLogger(__name__)
 
+THRESHOLD_ROWS = ("validation", "training_folds", "both")
 LABEL_NAMES = {"content": list(CONTENT_LABELS[:2]), "claim": list(CLAIM_LABELS[:2])}
 
 # Licences of the corpora behind each row source (see ../shared/data/README.md).
@@ -89,6 +96,15 @@ TRAIN_SCHEMA = {
         "policy": Option(str, "max_f1", choices=("max_f1", "max_macro_f1", "fixed")),
         "value": Option(float, 0.5, help="the threshold when policy = fixed"),
         "sources": Option(list, [], help="validation sources it is chosen on (default all)"),
+        "by_kind": Option(bool, False, help="one threshold per page kind: spoken (debate "
+                                            "transcripts) and written (every other page)"),
+        "chosen_on": {
+            kind: Option(str, "validation", choices=THRESHOLD_ROWS,
+                         help=f"rows the {kind} threshold is chosen on when by_kind: the "
+                              f"validation split, the training rows' out-of-fold scores "
+                              f"(group folds: documents and sites never seen in training), or "
+                              f"both together")
+            for kind in PAGE_KINDS},
     },
     "output": {"path": Option(str, path=True, help="model bundle folder")},
 }
@@ -253,17 +269,45 @@ def search_params(model, X: pd.DataFrame, y: np.ndarray, weights, cfg: dict) -> 
     }
 
 
-def choose_threshold(policy: dict, y: np.ndarray, scores: np.ndarray, sources) -> float:
+def choose_threshold(policy: dict, y: np.ndarray, scores: np.ndarray, sources,
+                     where: str = "validation") -> float:
     if policy["policy"] == "fixed":
         return policy["value"]
     chosen = np.isin(np.asarray(sources), policy["sources"]) if policy["sources"] \
         else np.ones(len(y), dtype=bool)
     chosen &= y != UNLABELLED
     if not chosen.any() or len(np.unique(y[chosen])) < 2:
-        raise ValueError("cannot choose a threshold: the validation rows it is chosen on lack "
+        raise ValueError(f"cannot choose a threshold: the {where} rows it is chosen on lack "
                          "one of the classes (check threshold.sources and data.exclude_sources)")
     metric = "macro_f1" if policy["policy"] == "max_macro_f1" else "f1"
     return best_threshold(y[chosen], scores[chosen], metric=metric)
+
+
+def choose_thresholds(policy: dict, rows: dict[str, tuple]) -> tuple[float, dict[str, float]]:
+    """The threshold, and with ``policy["by_kind"]`` one per page kind.
+
+    ``rows`` maps "validation" (and "training_folds", when a kind is chosen there or on
+    "both") to ``(y, scores, sources, page_types)``. Without ``by_kind`` (or with a fixed threshold) the
+    single threshold is chosen on the validation rows and the per-kind dict is empty. With it, each kind's threshold is
+    chosen on that kind's rows of ``policy["chosen_on"][kind]`` (a kind absent there gets the
+    threshold of all those rows), and the returned single threshold is the written pages' one:
+    what prediction applies to its input.
+    """
+    if not policy["by_kind"] or policy["policy"] == "fixed":
+        y, scores, sources, _ = rows["validation"]
+        return choose_threshold(policy, np.asarray(y), np.asarray(scores), sources), {}
+    thresholds = {}
+    for kind in PAGE_KINDS:
+        where = policy["chosen_on"][kind]
+        parts = [rows[w] for w in (THRESHOLD_ROWS[:2] if where == "both" else (where,))]
+        y, scores, sources, page_types = (np.concatenate([np.asarray(part[i]) for part in parts])
+                                          for i in range(4))
+        mine = page_kinds(page_types) == kind
+        if not (mine & (y != UNLABELLED)).any():
+            mine = np.ones(len(y), dtype=bool)
+        thresholds[kind] = choose_threshold(policy, y[mine], scores[mine],
+                                            np.asarray(sources)[mine], f"{where} {kind}")
+    return thresholds["written"], thresholds
 
 
 class TrainResult(dict):
@@ -286,7 +330,7 @@ def train(cfg: dict) -> TrainResult:
 
 
 def _train(cfg: dict) -> TrainResult:
-    from .bundle import save_bundle
+    from .bundle import kind_thresholds, save_bundle
     from .evaluate import paragraph_metrics
     from .report import write_validation_report
 
@@ -326,12 +370,22 @@ def _train(cfg: dict) -> TrainResult:
         model = HeldOutCalibration(model, cfg["calibration"]["method"]).fit(
             validation_rows, y_validation)
         scores = model.calibrate(scores)
-    threshold = choose_threshold(cfg["threshold"], y_validation, scores,
-                                 validation_rows["source"])
-    labelled = y_validation != UNLABELLED
+    # Out-of-fold probabilities of the training rows; not needed for prediction.
+    oof = model.oof_proba_ if not isinstance(model, HeldOutCalibration) \
+        else model.calibrate(model.estimator.oof_proba_)
+    del (model.estimator if isinstance(model, HeldOutCalibration) else model).oof_proba_
+    threshold, thresholds = choose_thresholds(cfg["threshold"], {
+        "validation": (y_validation, scores, validation_rows["source"],
+                       validation_rows["page_type"]),
+        "training_folds": (y_train, oof, train_rows["source"], train_rows["page_type"])})
+    labelled, train_labelled = y_validation != UNLABELLED, y_train != UNLABELLED
+    cut = kind_thresholds(threshold, thresholds, validation_rows["page_type"])
+    train_cut = kind_thresholds(threshold, thresholds, train_rows["page_type"])
     metrics = {
-        "validation": paragraph_metrics(validation_rows[labelled], scores[labelled], threshold,
-                                        task),
+        "validation": paragraph_metrics(validation_rows[labelled], scores[labelled],
+                                        cut[labelled], task),
+        "training_folds": paragraph_metrics(train_rows[train_labelled], oof[train_labelled],
+                                            train_cut[train_labelled], task),
         "search": search,
         "training": {"rows": int(len(train_rows)),
                      "labelled_rows": int((y_train != UNLABELLED).sum()),
@@ -342,7 +396,8 @@ def _train(cfg: dict) -> TrainResult:
     }
     metrics["training"]["seconds"] = round(time.perf_counter() - started, 1)
     metrics["training"]["peak_rss_mb"] = _peak_rss_mb()
-    log.info("threshold %.4f; validation F1 of %s = %.4f", threshold, LABEL_NAMES[task][1],
+    log.info("threshold %.4f%s; validation F1 of %s = %.4f", threshold,
+             "".join(f", {k} {v:.4f}" for k, v in thresholds.items()), LABEL_NAMES[task][1],
              metrics["validation"]["overall"]["per_class"][LABEL_NAMES[task][1]]["f1"])
 
     summary = _dataset_summary(data)
@@ -351,14 +406,17 @@ def _train(cfg: dict) -> TrainResult:
                for name in sorted(train_rows["source"].unique())]
     with tempfile.TemporaryDirectory(prefix="trainer-report-") as folder:
         extra = write_validation_report(Path(folder), cfg, metrics, threshold,
-                                        validation_rows[labelled], scores[labelled])
+                                        validation_rows[labelled], scores[labelled],
+                                        thresholds)
         path = save_bundle(model, cfg["output"]["path"], task=task,
                            label_names=LABEL_NAMES[task], threshold=threshold, config=cfg,
-                           metrics=metrics, sources=sources, extra_files=extra)
+                           metrics=metrics, sources=sources, extra_files=extra,
+                           thresholds=thresholds)
     size_mb = sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file()) / 2**20
     log.info("saved %s (%.1f MB) in %.0f s, peak memory %.0f MB", path, size_mb,
              time.perf_counter() - started, _peak_rss_mb())
-    return TrainResult(path=Path(path), threshold=threshold, metrics=metrics,
+    return TrainResult(path=Path(path), threshold=threshold, thresholds=thresholds,
+                       metrics=metrics,
                        seconds=round(time.perf_counter() - started, 1),
                        peak_rss_mb=_peak_rss_mb(), size_mb=round(size_mb, 2))
 
