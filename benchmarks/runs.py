@@ -23,7 +23,7 @@ from datasets import DatasetDict
 
 from trainer.bundle import MODEL_FILE, read_manifest
 from trainer.dataset import load_dataset
-from trainer.predict import BATCH_SIZE, MODEL_TASKS, WINDOW_PER_JOB
+from trainer.predict import BATCH_SIZE, MODEL_TASKS
 
 from .pages import InputFile, Page, write_inputs
 
@@ -118,7 +118,7 @@ def prediction_scaling(models: Path, pages: list[Page], folder: Path, factors: t
                        "peak_rss_mb": result["peak_rss_mb"]})
         html.path.unlink()
         text.path.unlink()
-    return {"points": points, "window_articles": WINDOW_PER_JOB * BATCH_SIZE,
+    return {"points": points, "window_articles": BATCH_SIZE,  # one process: one batch
             "time_slope": fit_slope([p["pages"] for p in points], [p["seconds"] for p in points]),
             "peak_rss_growth": points[-1]["peak_rss_mb"] / points[0]["peak_rss_mb"]}
 

@@ -12,6 +12,7 @@ plain numeric arrays: a row whose article value occurs once is an article of one
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from math import log1p
 
 import numpy as np
@@ -51,6 +52,21 @@ def _text_cells(estimator, X, reset: bool) -> np.ndarray:
     return X
 
 
+@lru_cache(maxsize=4)
+def _described(cls, texts: tuple[str, ...]) -> np.ndarray:
+    """``cls._describe`` of every text, one row each (read-only), each distinct text described
+    once. Remembered for a few calls: the content and claim models describe the same
+    paragraphs of a batch, some twice."""
+    distinct = dict.fromkeys(texts)
+    rows = np.array([cls._describe(text) for text in distinct], dtype=np.float64)
+    rows = rows.reshape(len(distinct), len(cls.names))
+    if len(distinct) < len(texts):
+        position = {text: i for i, text in enumerate(distinct)}
+        rows = rows[np.fromiter(map(position.__getitem__, texts), np.intp, len(texts))]
+    rows.flags.writeable = False
+    return rows
+
+
 class _ColumnwiseText(TransformerMixin, BaseEstimator):
     """Base for transformers that compute the same numbers for every text column."""
 
@@ -63,13 +79,12 @@ class _ColumnwiseText(TransformerMixin, BaseEstimator):
     def transform(self, X):
         check_is_fitted(self)
         cells = _text_cells(self, X, reset=False)
-        out = np.empty((cells.shape[0], cells.shape[1] * len(self.names)), dtype=np.float64)
-        for j in range(cells.shape[1]):
-            out[:, j * len(self.names):(j + 1) * len(self.names)] = [
-                self._describe(str(text)) for text in cells[:, j]]
-        return out
+        texts = tuple(map(str, cells.ravel(order="F")))
+        described = _described(type(self), texts).reshape(cells.shape[1], cells.shape[0], -1)
+        return np.concatenate(described, axis=1)
 
-    def _describe(self, text: str) -> tuple[float, ...]:
+    @staticmethod
+    def _describe(text: str) -> tuple[float, ...]:
         raise NotImplementedError
 
     def get_feature_names_out(self, input_features=None):
@@ -97,7 +112,8 @@ class TextStatistics(_ColumnwiseText):
              "uppercase_ratio", "stopword_density", "ends_sentence", "log_sentences",
              "capitalised_word_ratio", "starts_uppercase", "separator_ratio")
 
-    def _describe(self, text: str) -> tuple[float, ...]:
+    @staticmethod
+    def _describe(text: str) -> tuple[float, ...]:
         n_chars = len(text)
         chars = max(n_chars, 1)
         words = _WORD.findall(text.lower())
@@ -110,7 +126,7 @@ class TextStatistics(_ColumnwiseText):
             len(_PUNCTUATION.findall(text)) / chars,
             len(_DIGIT.findall(text)) / chars,
             len(_UPPER.findall(text)) / letters if letters else 0.0,
-            sum(w in ENGLISH_STOP_WORDS for w in words) / n_words,
+            sum(map(ENGLISH_STOP_WORDS.__contains__, words)) / n_words,
             float(text.rstrip().endswith(_SENTENCE_FINAL)),
             log1p(len(_SENTENCE_END.findall(text))),
             len(_CAPITALISED.findall(text)) / n_words,
@@ -176,10 +192,11 @@ class ClaimCues(_ColumnwiseText):
 
     names = tuple(_WORD_CUES) + tuple(_PATTERN_CUES)
 
-    def _describe(self, text: str) -> tuple[float, ...]:
+    @staticmethod
+    def _describe(text: str) -> tuple[float, ...]:
         counts = [0] * len(_WORD_CUES)
-        for word in _CUE_TOKEN.findall(text.lower()):
-            for cue in _CUE_OF_WORD.get(word, ()):
+        for word in filter(_CUE_OF_WORD.__contains__, _CUE_TOKEN.findall(text.lower())):
+            for cue in _CUE_OF_WORD[word]:
                 counts[cue] += 1
         counts += [len(pattern.findall(text)) for pattern in _PATTERN_CUES.values()]
         return tuple(map(log1p, counts))

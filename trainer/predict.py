@@ -7,8 +7,9 @@ scores every paragraph for claim vs non-claim (``claim`` is None for boilerplate
 
 :func:`predict_articles` is the pure core, models and articles in, output records out; the
 :class:`Predictor` methods, the CLI, a server or a Dask job all go through it. It builds one
-DataFrame per batch and calls each model once, so the cost per paragraph stays in NumPy and
-scikit-learn. A bad article never raises: its record carries the ``error`` and no paragraphs.
+DataFrame per batch (or per ``ROWS_PER_CALL`` paragraphs) and calls each model once on it, so
+the cost per paragraph stays in NumPy and scikit-learn. A bad article never raises: its record
+carries the ``error`` and no paragraphs.
 
 Loading models runs pickled code: only load models folders you trust (see :mod:`trainer.bundle`).
 """
@@ -22,22 +23,26 @@ import io
 import itertools
 import json
 import os
+import pickle
 import sys
 import uuid
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, TextIO
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed, effective_n_jobs
+from threadpoolctl import ThreadpoolController
 from tqdm import tqdm
 
 import trainer
 
 from .bundle import Bundle, BundleError, load_bundle
+from .hashing import accelerate
 from .rows import COLUMNS, article_rows
 from .segment import Article, InputError, segment
 
@@ -52,7 +57,8 @@ MODEL_TASKS = {"content-html": "content", "content-text": "content", "claim": "c
 INPUT_FORMATS = ("auto", "text", "html", "jsonl")
 OUTPUT_FORMATS = ("jsonl", "csv", "text")
 MAX_ARTICLE_BYTES = 32 * 2**20  # larger inputs (or JSONL lines) are reported, not read
-BATCH_SIZE = 16  # articles per model call
+BATCH_SIZE = 16  # articles per task
+ROWS_PER_CALL = 8192  # paragraphs per model call, at most (one article may hold more)
 WINDOW_PER_JOB = 4  # batches in flight per worker: bounds memory, keeps workers busy
 
 
@@ -94,12 +100,26 @@ class Predictor:
                 f"configs/<model>.toml` for {', '.join(MODEL_TASKS)}), or name a models folder "
                 f"with --models / ${MODELS_ENV}")
         bundles = {name: load_bundle(path / name) for name in MODEL_TASKS}
+        for bundle in bundles.values():
+            accelerate(bundle.model)
         for name, task in MODEL_TASKS.items():
             if bundles[name].task != task:
                 raise BundleError(f"{path / name}: holds a {bundles[name].task!r} model, "
                                   f"expected {task!r}; put the right bundle there")
         return cls(path, content_html=bundles["content-html"],
                    content_text=bundles["content-text"], claim=bundles["claim"])
+
+    @cached_property
+    def _pickled(self) -> tuple[str, bytes]:
+        return uuid.uuid4().hex, pickle.dumps(
+            (self.path, self.content_html, self.content_text, self.claim),
+            protocol=pickle.HIGHEST_PROTOCOL)
+
+    def __reduce__(self):
+        """Pickled once, as bytes with a token: joblib pickles the predictor with every batch,
+        and a worker process unpickles its models only for the first (unpickling them cost
+        more than predicting a batch)."""
+        return _unpickled_predictor, self._pickled
 
     def predict(self, article: str | bytes, *, format: str | None = None,
                 id: str | None = None) -> dict:
@@ -119,11 +139,23 @@ class Predictor:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         inputs = (a if isinstance(a, ArticleInput) else ArticleInput(a) for a in articles)
         batches = _chunks(inputs, batch_size)
-        window = WINDOW_PER_JOB * effective_n_jobs(n_jobs)
+        jobs = effective_n_jobs(n_jobs)
+        window = WINDOW_PER_JOB * jobs if jobs > 1 else 1  # one process: nothing to keep busy
         with Parallel(n_jobs=n_jobs, return_as="generator") as parallel:
             for group in _chunks(batches, window):
                 for records in parallel(delayed(predict_articles)(self, batch) for batch in group):
                     yield from records
+
+
+_UNPICKLED: dict[str, Predictor] = {}
+
+
+def _unpickled_predictor(token: str, pickled: bytes) -> Predictor:
+    """The predictor pickled under ``token``, unpickled once per process (the latest only)."""
+    if token not in _UNPICKLED:
+        _UNPICKLED.clear()
+        _UNPICKLED[token] = Predictor(*pickle.loads(pickled))
+    return _UNPICKLED[token]
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
@@ -150,27 +182,62 @@ def _segment(item: ArticleInput) -> tuple[Article | None, str | None]:
     return article, None
 
 
+@cache
+def _native_threads() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
 def _positive_scores(bundle: Bundle, rows: pd.DataFrame) -> np.ndarray:
     if rows.empty:
         return np.empty(0)
     return bundle.model.predict_proba(rows)[:, 1]
 
 
-def predict_articles(predictor: Predictor, items: Sequence[ArticleInput]) -> list[dict]:
-    """One output record per item, in order; each model is called once for the whole batch."""
-    segmented = [_segment(item) for item in items]
-    rows = [row for position, (article, _) in enumerate(segmented) if article is not None
+def _scores(predictor: Predictor, articles: list[Article]) -> tuple[list[float], ...]:
+    """Content scores, claim scores and claim thresholds of every paragraph of ``articles``, in
+    order; each model is called once."""
+    rows = [row for position, article in enumerate(articles)
             for row in article_rows(article, source="predict", article_id=str(position),
                                     group=str(position))]
     frame = pd.DataFrame.from_records(rows, columns=list(COLUMNS))
     is_html = (frame["format"] == "html").to_numpy(dtype=bool)
     content = np.empty(len(frame))
-    content[is_html] = _positive_scores(predictor.content_html, frame[is_html])
-    content[~is_html] = _positive_scores(predictor.content_text, frame[~is_html])
-    claim = _positive_scores(predictor.claim, frame)
-    content_scores, claim_scores = content.tolist(), claim.tolist()
+    # One native thread: a batch is too small to share, and OpenMP threads spin-waiting for a
+    # busy core (joblib workers, other jobs) cost far more than they save.
+    with _native_threads().limit(limits=1):
+        content[is_html] = _positive_scores(predictor.content_html, frame[is_html])
+        content[~is_html] = _positive_scores(predictor.content_text, frame[~is_html])
+        claim = _positive_scores(predictor.claim, frame)
     # Input pages are written pages unless a row says otherwise; see Bundle.row_thresholds.
-    claim_cuts = predictor.claim.row_thresholds(frame["page_type"]).tolist()
+    claim_cuts = predictor.claim.row_thresholds(frame["page_type"])
+    return content.tolist(), claim.tolist(), claim_cuts.tolist()
+
+
+def _runs(articles: list[Article], rows: int) -> Iterator[list[Article]]:
+    """Consecutive runs of articles with at most ``rows`` paragraphs (or one larger article)."""
+    run, size = [], 0
+    for article in articles:
+        if run and size + len(article.paragraphs) > rows:
+            yield run
+            run, size = [], 0
+        run.append(article)
+        size += len(article.paragraphs)
+    if run:
+        yield run
+
+
+def predict_articles(predictor: Predictor, items: Sequence[ArticleInput]) -> list[dict]:
+    """One output record per item, in order. Each model is called once per run of articles
+    holding about ``ROWS_PER_CALL`` paragraphs: a model's memory grows with its rows, and some
+    pages have thousands."""
+    segmented = [_segment(item) for item in items]
+    articles = [article for article, _ in segmented if article is not None]
+    content_scores, claim_scores, claim_cuts = [], [], []
+    for run in _runs(articles, ROWS_PER_CALL):
+        content, claim, cuts = _scores(predictor, run)
+        content_scores += content
+        claim_scores += claim
+        claim_cuts += cuts
 
     records, offset = [], 0
     for item, (article, error) in zip(items, segmented):
