@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from test_train import toy_dataset, write_config, write_dataset
+from test_train import toy_dataset, train_claims_by_kind, write_config, write_dataset
 from trainer.bundle import save_bundle
 from trainer.evaluate import evaluate
 from trainer.metrics import word_prf
@@ -127,18 +127,7 @@ def test_claim_round_trip_reports_the_baseline(tmp_path):
 
 
 def test_claim_evaluation_applies_per_kind_thresholds_to_model_and_baseline(tmp_path):
-    from trainer.dataset import load_dataset
-
-    toy_dataset(tmp_path / "toy")
-    splits = {split: rows.to_list() for split, rows in load_dataset(tmp_path / "toy").items()}
-    for rows in splits.values():
-        for row in rows:
-            if row["source"] == "other":
-                row["page_type"] = "transcript"
-    write_dataset(tmp_path / "data", splits)
-    extra = '[threshold]\nby_kind = true\nchosen_on = { spoken = "training_folds" }\n'
-    result = train(load_train_config(write_config(tmp_path, task="claim", output="claim",
-                                                  extra=extra)))
+    result = train_claims_by_kind(tmp_path)
     metrics = evaluate(result["path"], output=tmp_path / "report")
     assert metrics["thresholds"] == result["thresholds"]
     per_source = metrics["paragraphs"]["per_source"]

@@ -104,6 +104,23 @@ def write_config(folder: Path, task="content", output="model", extra="") -> Path
     return path
 
 
+def train_claims_by_kind(tmp_path: Path):
+    """A claim model with a threshold per page kind, trained on the toy dataset where the
+    "other" source's articles are debate transcripts."""
+    from trainer.dataset import load_dataset
+
+    toy_dataset(tmp_path / "toy")
+    splits = {split: rows.to_list() for split, rows in load_dataset(tmp_path / "toy").items()}
+    for rows in splits.values():
+        for row in rows:
+            if row["source"] == "other":
+                row["page_type"] = "transcript"
+    write_dataset(tmp_path / "data", splits)
+    extra = '[threshold]\nby_kind = true\nchosen_on = { spoken = "training_folds" }\n'
+    return train(load_train_config(write_config(tmp_path, task="claim", output="claim",
+                                                extra=extra)))
+
+
 def test_train_learns_the_signal_and_stores_threshold_and_config(workspace):
     cfg = load_train_config(write_config(workspace, extra='[search]\nmethod = "grid"\n'
                                                          'params = { alpha = [1e-4, 1e-3] }\n'
@@ -195,19 +212,9 @@ def test_crops_are_runs_from_the_first_half_to_the_second(sizes, copies, seed):
         assert (crop["n_paragraphs"] == len(crop)).all()
         assert (crop["group"] == f"site{original[1:]}").all()
 
-def test_per_kind_thresholds_are_chosen_stored_and_reported(tmp_path):
-    from trainer.dataset import load_dataset
 
-    toy_dataset(tmp_path / "toy")
-    splits = {split: rows.to_list() for split, rows in load_dataset(tmp_path / "toy").items()}
-    for rows in splits.values():  # the "other" source's articles become debate transcripts
-        for row in rows:
-            if row["source"] == "other":
-                row["page_type"] = "transcript"
-    write_dataset(tmp_path / "data", splits)
-    extra = '[threshold]\nby_kind = true\nchosen_on = { spoken = "training_folds" }\n'
-    result = train(load_train_config(write_config(tmp_path, task="claim", output="claim",
-                                                  extra=extra)))
+def test_per_kind_thresholds_are_chosen_stored_and_reported(tmp_path):
+    result = train_claims_by_kind(tmp_path)
     bundle = load_bundle(result["path"])
     thresholds = bundle.manifest["thresholds"]
     assert set(thresholds) == {"spoken", "written"} == set(result["thresholds"])
