@@ -1,14 +1,13 @@
-"""The benchmark report: markdown tables from the raw results, and atomic file writes."""
+"""The benchmark report: markdown tables from the raw results, written atomically."""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
-__all__ = ["fmt", "headline", "markdown_table", "render_markdown", "write_atomically",
-           "write_results"]
+from trainer.atomic import write_text_atomically
+
+__all__ = ["fmt", "headline", "markdown_table", "render_markdown", "write_results"]
 
 PUBLISHED = (
     "Published on the whole WCXB dev set (not this held-out part): trafilatura .791, jusText "
@@ -40,30 +39,11 @@ def markdown_table(header: list[str], rows: list[list], align: str | None = None
     return "\n".join(lines)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``: a
-    reader sees the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        os.fchmod(fd, 0o666 & ~umask)  # mkstemp's private 0600 would stick to the report
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def write_results(results: dict, output: Path) -> tuple[Path, Path]:
     """``benchmarks.json`` (raw numbers) and ``benchmarks.md`` (tables) in ``output``."""
     json_path, markdown_path = output / "benchmarks.json", output / "benchmarks.md"
-    write_atomically(json_path, json.dumps(results, indent=1, ensure_ascii=False) + "\n")
-    write_atomically(markdown_path, render_markdown(results))
+    write_text_atomically(json_path, json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    write_text_atomically(markdown_path, render_markdown(results))
     return markdown_path, json_path
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gzip
 import json
 import math
-import os
 import sys
 from pathlib import Path
 
@@ -23,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.pages import Page, held_out_pages, sample, write_inputs
 from benchmarks.quality import OURS_HTML, OURS_OTHER_TEXT, OURS_TEXT, bootstrap_interval
-from benchmarks.report import fmt, markdown_table, render_markdown, write_atomically, write_results
+from benchmarks.report import fmt, markdown_table, render_markdown, write_results
 from benchmarks.runs import fit_slope, ratio, subsample_dataset, throughput
 from benchmarks.suite import Settings, run_suite
 from trainer.dataset import load_dataset
@@ -260,17 +259,6 @@ def test_markdown_table_and_numbers():
     with pytest.raises(ValueError):
         markdown_table(["a", "b"], [["only one"]])
     assert fmt(12.345, 1) == "12.3" and fmt("text") == "text"
-
-
-def test_write_atomically_replaces_whole_files(tmp_path):
-    path = tmp_path / "out" / "report.md"
-    write_atomically(path, "old")
-    write_atomically(path, "new")
-    assert path.read_text() == "new"
-    assert [p.name for p in path.parent.iterdir()] == ["report.md"]
-    umask = os.umask(0)
-    os.umask(umask)
-    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0600
 
 
 def test_sample_is_reproducible_sorted_and_bounded():

@@ -41,6 +41,7 @@ from tqdm import tqdm
 
 import trainer
 
+from .atomic import replacing
 from .bundle import Bundle, BundleError, load_bundle
 from .hashing import accelerate
 from .rows import COLUMNS, article_rows
@@ -489,16 +490,8 @@ def _output_stream(output: str) -> Iterator[TextIO]:
         return
     if not path.parent.is_dir():
         raise FileNotFoundError(f"{path}: its folder {path.parent} does not exist")
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:
-        with open(temporary, "x", encoding="utf-8", newline="") as stream:
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with replacing(path) as stream:
+        yield stream
 
 
 @dataclass
