@@ -309,7 +309,6 @@ class ArticlePosition(TransformerMixin, BaseEstimator):
         return tags
 
 
-_NON_WORD = re.compile(r"[^\w\s]+")
 _DIGITS = re.compile(r"\d+")
 
 
@@ -343,7 +342,8 @@ class PageRepeats(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X, articles, order = _article_keys(self, X, reset=False)
         texts = check_array(_select(X, self.text, "text").reshape(-1, 1), dtype=None).ravel()
-        words = [_NON_WORD.sub(" ", _DIGITS.sub("0", str(t).lower())).split() for t in texts]
+        masked = {t: _WORD.findall(_DIGITS.sub("0", str(t).lower())) for t in set(texts)}
+        words = [masked[t] for t in texts]
         article_ids = pd.factorize(pd.Series(articles))[0]
         pattern = pd.Series([" ".join(w) for w in words])
         repeats = pattern.groupby([article_ids, pattern]).transform("size").to_numpy()
