@@ -119,9 +119,11 @@ def run_predict(models: Path, pages: Path, jobs: int) -> dict:
 
 
 def run_train(config: Path) -> dict:
-    from trainer.train import check_train_config, train
+    from trainer.config import validate
+    from trainer.train import TRAIN_SCHEMA, check_train_config, train
 
-    cfg = json.loads(config.read_text())
+    # A bundle's stored config predates options added since: the schema fills their defaults.
+    cfg = validate(json.loads(config.read_text()), TRAIN_SCHEMA, str(config), config.parent)
     check_train_config(cfg, str(config))
     started = time.perf_counter()
     result = train(cfg)

@@ -305,3 +305,17 @@ def test_report_renders_without_optional_sections():
                                "git_commit": None}}
     text = render_markdown(results)
     assert "Test CPU" in text and "rerun without `--quick`" in text and "## Method" in text
+
+
+def test_training_scaling_accepts_a_bundle_config_older_than_the_schema(world, tmp_path):
+    from benchmarks.worker import run_train
+    from trainer.bundle import read_manifest
+
+    _, dataset, models = world
+    config = read_manifest(models / "claim")["config"]
+    del config["data"]["crops"], config["threshold"]["by_kind"]  # options added later
+    config["output"]["path"] = str(tmp_path / "model")
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    assert run_train(path)["labelled_rows"] > 0
+    assert read_manifest(tmp_path / "model")["config"]["data"]["crops"] == 0
