@@ -247,7 +247,21 @@ def _article_keys(estimator, X, reset: bool):
     return X, articles, order
 
 
-class ArticlePosition(TransformerMixin, BaseEstimator):
+class _ArticleTransformer(TransformerMixin, BaseEstimator):
+    """Base for transformers over whole articles: one output column per name in ``names``,
+    text columns accepted."""
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self)
+        return np.asarray(self.names, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        return tags
+
+
+class ArticlePosition(_ArticleTransformer):
     """Where a paragraph sits in its article, and whether its text repeats there.
 
     Boilerplate gathers at the start and end of a page and repeats (menus, share buttons);
@@ -299,20 +313,10 @@ class ArticlePosition(TransformerMixin, BaseEstimator):
             np.log1p(repeats - 1),
         ]).astype(np.float64)
 
-    def get_feature_names_out(self, input_features=None):
-        check_is_fitted(self)
-        return np.asarray(self.names, dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        return tags
-
-
 _DIGITS = re.compile(r"\d+")
 
 
-class PageRepeats(TransformerMixin, BaseEstimator):
+class PageRepeats(_ArticleTransformer):
     """Whether a paragraph repeats the pattern of other paragraphs on its page.
 
     Teaser lists and feeds repeat a headline (as a title and again as a link or image caption),
@@ -366,17 +370,7 @@ class PageRepeats(TransformerMixin, BaseEstimator):
         return len(longer) >= self.min_words and len(shorter) > 0 \
             and longer[:len(shorter)] == shorter
 
-    def get_feature_names_out(self, input_features=None):
-        check_is_fitted(self)
-        return np.asarray(self.names, dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        return tags
-
-
-class PathTextShare(TransformerMixin, BaseEstimator):
+class PathTextShare(_ArticleTransformer):
     """How much of its page's text sits in the paragraph's DOM slot and in its containers.
 
     Readability's idea: the main content is the container that holds most of a page's text,
@@ -420,16 +414,6 @@ class PathTextShare(TransformerMixin, BaseEstimator):
         count = same_path.transform("size").to_numpy(dtype=np.float64)
         mean = same_path.transform("mean").to_numpy()
         return np.column_stack(shares + [np.log1p(count), np.log1p(mean)])
-
-    def get_feature_names_out(self, input_features=None):
-        check_is_fitted(self)
-        return np.asarray(self.names, dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        return tags
-
 
 class NeighbourFeatures(TransformerMixin, BaseEstimator):
     """A transformer's features for each paragraph and for its neighbours at ±1..±``window``.
