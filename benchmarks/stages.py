@@ -33,9 +33,9 @@ class _Clock:
     def __init__(self):
         self.seconds: dict[str, float] = defaultdict(float)
 
-    def __call__(self, name: str, fn, *args):
+    def __call__(self, name: str, fn, *args, **kwargs):
         started = time.process_time()
-        result = fn(*args)
+        result = fn(*args, **kwargs)
         self.seconds[name] += time.process_time() - started
         return result
 
@@ -69,10 +69,9 @@ def _input_files(models: Path, data: Path, pages: int, folder: Path) -> dict[str
 
 def run(models: Path, pages: Path, batch_size: int) -> tuple[dict, dict[str, np.ndarray], int]:
     """Per-stage CPU seconds, every paragraph's scores, and the number of pages."""
-    import pandas as pd
-
+    from trainer.memo import shared_work
     from trainer.predict import (Predictor, _chunks, _segment, article_record, read_inputs)
-    from trainer.rows import COLUMNS, article_rows
+    from trainer.rows import articles_frame
 
     predictor = Predictor.load(models)
     items = list(read_inputs([pages]))
@@ -81,20 +80,16 @@ def run(models: Path, pages: Path, batch_size: int) -> tuple[dict, dict[str, np.
     for batch in _chunks(items, batch_size):
         segmented = clock("segment", lambda: [_segment(item) for item in batch])
 
-        def frame():
-            rows = [row for position, (article, _) in enumerate(segmented) if article is not None
-                    for row in article_rows(article, source="predict", article_id=str(position),
-                                            group=str(position))]
-            return pd.DataFrame.from_records(rows, columns=list(COLUMNS))
-
-        rows = clock("rows", frame)
+        articles = [article for article, _ in segmented if article is not None]
+        rows = clock("rows", articles_frame, articles, source="predict")
         is_html = (rows["format"] == "html").to_numpy(dtype=bool)
         content = np.empty(len(rows))
-        for mask, name, bundle in ((is_html, "content-html", predictor.content_html),
-                                   (~is_html, "content-text", predictor.content_text)):
-            if mask.any():
-                content[mask] = _model_scores(clock, name, bundle.model, rows[mask])
-        claim = _model_scores(clock, "claim", predictor.claim.model, rows)
+        with shared_work():  # as trainer.predict scores a batch
+            for mask, name, bundle in ((is_html, "content-html", predictor.content_html),
+                                       (~is_html, "content-text", predictor.content_text)):
+                if mask.any():
+                    content[mask] = _model_scores(clock, name, bundle.model, rows[mask])
+            claim = _model_scores(clock, "claim", predictor.claim.model, rows)
         scores["content_score"].append(content)
         scores["claim_score"].append(claim)
 

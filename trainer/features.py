@@ -12,7 +12,6 @@ plain numeric arrays: a row whose article value occurs once is an article of one
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from math import log1p
 
 import numpy as np
@@ -22,6 +21,8 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from .memo import remembered
 
 __all__ = [
     "ArticlePosition",
@@ -52,11 +53,14 @@ def _text_cells(estimator, X, reset: bool) -> np.ndarray:
     return X
 
 
-@lru_cache(maxsize=4)
 def _described(cls, texts: tuple[str, ...]) -> np.ndarray:
     """``cls._describe`` of every text, one row each (read-only), each distinct text described
-    once. Remembered for a few calls: the content and claim models describe the same
-    paragraphs of a batch, some twice."""
+    once; once per :func:`trainer.memo.shared_work` block, as the content and claim models
+    describe the same paragraphs of a batch, some twice."""
+    return remembered((cls, texts), lambda: _describe_each(cls, texts))
+
+
+def _describe_each(cls, texts: tuple[str, ...]) -> np.ndarray:
     distinct = dict.fromkeys(texts)
     rows = np.array([cls._describe(text) for text in distinct], dtype=np.float64)
     rows = rows.reshape(len(distinct), len(cls.names))

@@ -7,8 +7,8 @@ routine directly, and a document's ``char_wb`` n-grams, which are those of its w
 and hashed once per distinct word of the batch: its counts are its word counts times its
 words' n-gram counts. Counts are whole numbers and every matrix is put in canonical form
 (sorted indices, no duplicates) before normalising, so the result is the same matrix, bit for
-bit. The last few results are remembered, as the content and claim models hash the same
-paragraphs with the same word n-grams.
+bit. Within :func:`trainer.memo.shared_work` a result is computed once, as the content and
+claim models hash the same paragraphs with the same word n-grams.
 
 :func:`accelerate` switches the vectorizers inside a loaded model to :class:`FastHashing`; the
 pickled model does not change, and a configuration this module does not cover falls back to
@@ -28,6 +28,8 @@ from sklearn.feature_extraction._hashing_fast import transform as _hashing_trans
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.utils._sparse import _align_api_if_sparse
+
+from .memo import remembered
 
 __all__ = ["FastHashing", "accelerate"]
 
@@ -69,7 +71,7 @@ class FastHashing(HashingVectorizer):
         if not docs:
             return super().transform(docs)  # fails as scikit-learn does
         params = tuple(sorted(self.get_params().items()))
-        return _transformed(params, docs).copy()
+        return remembered(("hashing", params, docs), lambda: _transformed(params, docs)).copy()
 
     def _hashed(self, grams_per_doc) -> sp.csr_matrix:
         """Count matrix of the n-grams, as FeatureHasher makes it but without wrapping every
@@ -113,11 +115,9 @@ class FastHashing(HashingVectorizer):
         return X
 
 
-@lru_cache(maxsize=4)
 def _transformed(params: tuple, docs: tuple[str, ...]):
     """The matrix of ``docs`` for a vectorizer with ``params``, each distinct document hashed
-    once (tag paths and class tokens repeat on every page). Remembered for a few calls: the
-    content and claim models hash the same paragraphs with the same word n-grams."""
+    once (tag paths and class tokens repeat on every page)."""
     vectorizer = FastHashing(**dict(params))
     ids = _ids()
     rows = np.fromiter(map(ids.__getitem__, docs), dtype=np.intp, count=len(docs))

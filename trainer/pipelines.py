@@ -41,6 +41,7 @@ from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 from .config import ConfigError, Option
 from .features import (ArticlePosition, ClaimCues, NeighbourFeatures, PageRepeats,
                        PathTextShare, TextStatistics, neighbour_rows)
+from .memo import shared_work
 from .rows import page_kinds
 
 __all__ = [
@@ -337,6 +338,10 @@ class ContextStackingClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y, sample_weight=None):
+        with shared_work():  # stage 1 and stage 2 may describe the same texts
+            return self._fit(X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight):
         y = np.asarray(y)
         labelled = y != UNLABELLED
         self.classes_ = np.unique(y[labelled])
@@ -401,8 +406,9 @@ class ContextStackingClassifier(ClassifierMixin, BaseEstimator):
 
     def _final_inputs(self, X) -> np.ndarray:
         check_is_fitted(self)
-        scores = _scores(self.classifier_, self.features_.transform(X))
-        return self.context_scale_.transform(self._context(X, scores))
+        with shared_work():
+            scores = _scores(self.classifier_, self.features_.transform(X))
+            return self.context_scale_.transform(self._context(X, scores))
 
     def predict_proba(self, X) -> np.ndarray:
         return self.final_estimator_.predict_proba(self._final_inputs(X))

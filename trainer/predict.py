@@ -44,7 +44,8 @@ import trainer
 from .atomic import replacing
 from .bundle import Bundle, BundleError, load_bundle
 from .hashing import accelerate
-from .rows import COLUMNS, article_rows
+from .memo import shared_work
+from .rows import articles_frame
 from .segment import Article, InputError, segment
 
 __all__ = [
@@ -59,7 +60,7 @@ INPUT_FORMATS = ("auto", "text", "html", "jsonl")
 OUTPUT_FORMATS = ("jsonl", "csv", "text")
 MAX_ARTICLE_BYTES = 32 * 2**20  # larger inputs (or JSONL lines) are reported, not read
 BATCH_SIZE = 16  # articles per task
-ROWS_PER_CALL = 8192  # paragraphs per model call, at most (one article may hold more)
+ROWS_PER_CALL = 4096  # paragraphs per model call, at most (one article may hold more)
 WINDOW_PER_JOB = 4  # batches in flight per worker: bounds memory, keeps workers busy
 
 
@@ -197,15 +198,12 @@ def _positive_scores(bundle: Bundle, rows: pd.DataFrame) -> np.ndarray:
 def _scores(predictor: Predictor, articles: list[Article]) -> tuple[list[float], ...]:
     """Content scores, claim scores and claim thresholds of every paragraph of ``articles``, in
     order; each model is called once."""
-    rows = [row for position, article in enumerate(articles)
-            for row in article_rows(article, source="predict", article_id=str(position),
-                                    group=str(position))]
-    frame = pd.DataFrame.from_records(rows, columns=list(COLUMNS))
+    frame = articles_frame(articles, source="predict")
     is_html = (frame["format"] == "html").to_numpy(dtype=bool)
     content = np.empty(len(frame))
     # One native thread: a batch is too small to share, and OpenMP threads spin-waiting for a
     # busy core (joblib workers, other jobs) cost far more than they save.
-    with _native_threads().limit(limits=1):
+    with _native_threads().limit(limits=1), shared_work():
         content[is_html] = _positive_scores(predictor.content_html, frame[is_html])
         content[~is_html] = _positive_scores(predictor.content_text, frame[~is_html])
         claim = _positive_scores(predictor.claim, frame)

@@ -8,8 +8,10 @@ can be applied to rows made from a new article by :func:`article_rows`.
 from __future__ import annotations
 
 from functools import cache
+from operator import attrgetter
 
 import numpy as np
+import pandas as pd
 
 from .segment import Article
 
@@ -52,6 +54,12 @@ COLUMN_TYPES = {
     "claim_origin": "string",
 }
 COLUMNS = tuple(COLUMN_TYPES)
+# The columns a paragraph gives (trainer.segment.Paragraph's fields), with their NumPy types.
+_PARAGRAPH_COLUMNS = {
+    "index": np.int64, "start": np.int64, "end": np.int64, "text": object, "tag": object,
+    "heading_level": np.int64, "in_list": bool, "in_table": bool, "link_density": np.float64,
+    "dom_depth": np.int64, "path": object, "class_tokens": object,
+}
 
 
 @cache
@@ -75,6 +83,34 @@ def page_kinds(page_types) -> np.ndarray:
     """The page kind ("spoken" or "written") of each row's ``page_type``."""
     spoken = np.isin(np.asarray(page_types, dtype=object), list(SPOKEN_PAGE_TYPES))
     return np.where(spoken, "spoken", "written").astype(object)
+
+
+def articles_frame(articles: list[Article], *, source: str) -> pd.DataFrame:
+    """The rows of every paragraph of ``articles`` as one DataFrame, the i-th article with id
+    and group ``str(i)``, labels unknown: the values :func:`article_rows` gives, built column
+    by column. Texts stay Python strings (object columns): copying them into Arrow strings and
+    back costs prediction time and memory."""
+    paragraphs = [p for article in articles for p in article.paragraphs]
+    n = len(paragraphs)
+    of_article = np.repeat(np.arange(len(articles)), [len(a.paragraphs) for a in articles])
+    ids = np.array([str(i) for i in range(len(articles))], dtype=object)[of_article]
+
+    def constant(value) -> np.ndarray:
+        return np.full(n, value, dtype=object if isinstance(value, str) else np.int64)
+
+    columns = {
+        "source": constant(source), "article_id": ids, "group": ids.copy(), "url": constant(""),
+        "page_type": constant(""), "speaker": constant(""),
+        "format": np.array([a.format for a in articles], dtype=object)[of_article],
+        "n_paragraphs": np.array([len(a.paragraphs) for a in articles], np.int64)[of_article],
+        "content": constant(UNKNOWN), "claim": constant(UNKNOWN),
+        "content_origin": constant(""), "claim_origin": constant(""),
+    }
+    for name, dtype in _PARAGRAPH_COLUMNS.items():
+        columns[name] = np.fromiter(map(attrgetter(name), paragraphs), dtype=dtype, count=n)
+    # dtype=object: pandas would otherwise infer its Arrow-backed string type.
+    return pd.DataFrame({name: pd.Series(columns[name], dtype=columns[name].dtype, copy=False)
+                         for name in COLUMNS}, copy=False)
 
 
 def article_rows(article: Article, *, source: str, article_id: str, group: str, url: str = "",
