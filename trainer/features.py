@@ -295,6 +295,13 @@ class ArticlePosition(_ArticleTransformer):
     def transform(self, X):
         check_is_fitted(self)
         frame = self._frame(X, reset=False)
+        # The content and claim models both place the paragraphs of a batch.
+        key = (ArticlePosition, frame["article"].to_numpy().tobytes(),
+               frame["order"].to_numpy().tobytes(), tuple(frame["text"].tolist()))
+        return remembered(key, lambda: self._positions(frame))
+
+    @staticmethod
+    def _positions(frame: pd.DataFrame) -> np.ndarray:
         article = frame.groupby("article", sort=False)
         rank = article["order"].rank(method="first").to_numpy() - 1
         size = article["order"].transform("size").to_numpy()
@@ -307,7 +314,7 @@ class ArticlePosition(_ArticleTransformer):
         normalised = frame["text"].str.lower().str.split().str.join(" ")
         repeats = frame.assign(key=normalised).groupby(["article", "key"])["order"] \
             .transform("size").to_numpy()
-        return np.column_stack([
+        positions = np.column_stack([
             np.divide(rank, size - 1, out=np.zeros(len(rank)), where=size > 1),
             np.log1p(rank),
             np.log1p(size - 1 - rank),
@@ -316,6 +323,8 @@ class ArticlePosition(_ArticleTransformer):
             length / total,
             np.log1p(repeats - 1),
         ]).astype(np.float64)
+        positions.flags.writeable = False
+        return positions
 
 _DIGITS = re.compile(r"\d+")
 
