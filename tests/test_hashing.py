@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 from sklearn.compose import ColumnTransformer
-from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer
 from sklearn.pipeline import Pipeline
 
-from trainer.hashing import FastHashing, accelerate
+from trainer.hashing import FastCounting, FastHashing, accelerate
 from trainer.memo import shared_work
 
 DOCS = ["The cat sat on the mat.", "", "  ", "the the the",
@@ -36,6 +36,21 @@ def test_same_matrix_as_scikit_learn(params):
             assert np.array_equal(getattr(got, attribute), getattr(expected, attribute))
 
 
+@pytest.mark.parametrize("params", [
+    {"vocabulary": ("nav", "li", "a", "p"), "binary": True, "token_pattern": r"[^>]+"},
+    {"ngram_range": (1, 2)},
+])
+def test_fast_counting_gives_the_same_matrix_as_scikit_learn(params):
+    expected_model = CountVectorizer(**params).fit(DOCS)
+    fast_model = CountVectorizer(**params).fit(DOCS)
+    fast_model.__class__ = FastCounting
+    for docs in (DOCS, DOCS[:1], DOCS * 3):
+        expected, got = expected_model.transform(docs), fast_model.transform(docs)
+        assert type(got) is type(expected) and got.dtype == expected.dtype
+        assert (got != expected).nnz == 0 and got.shape == expected.shape
+        assert got.has_sorted_indices
+
+
 def test_a_remembered_matrix_cannot_be_changed_through_a_result():
     vectorizer = FastHashing(n_features=2**10, alternate_sign=False)
     with shared_work():
@@ -51,9 +66,11 @@ def test_empty_input_fails_like_scikit_learn():
 
 
 def test_accelerate_switches_fitted_vectorizers_inside_a_model():
-    inner = ColumnTransformer([("words", HashingVectorizer(), "text")])
+    inner = ColumnTransformer([("words", HashingVectorizer(), "text"),
+                               ("tags", CountVectorizer(), "path")])
     model = Pipeline([("features", inner)])
-    model.steps[0][1].transformers_ = [("words", HashingVectorizer(), "text")]
+    model.steps[0][1].transformers_ = [("words", HashingVectorizer(), "text"),
+                                       ("tags", CountVectorizer(), "path")]
     accelerate(model)
-    assert type(inner.transformers[0][1]) is FastHashing
-    assert type(inner.transformers_[0][1]) is FastHashing
+    for transformers in (inner.transformers, inner.transformers_):
+        assert [type(t) for _, t, _ in transformers] == [FastHashing, FastCounting]

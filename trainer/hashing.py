@@ -10,7 +10,10 @@ words' n-gram counts. Counts are whole numbers and every matrix is put in canoni
 bit. Within :func:`trainer.memo.shared_work` a result is computed once, as the content and
 claim models hash the same paragraphs with the same word n-grams.
 
-:func:`accelerate` switches the vectorizers inside a loaded model to :class:`FastHashing`; the
+:class:`FastCounting` does the same for ``CountVectorizer``: tag paths repeat on every page, so
+it counts each distinct document once.
+
+:func:`accelerate` switches the vectorizers inside a loaded model to these classes; the
 pickled model does not change, and a configuration this module does not cover falls back to
 scikit-learn's own code.
 """
@@ -25,13 +28,13 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction._hashing_fast import transform as _hashing_transform
-from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.utils._sparse import _align_api_if_sparse
 
 from .memo import remembered
 
-__all__ = ["FastHashing", "accelerate"]
+__all__ = ["FastCounting", "FastHashing", "accelerate"]
 
 
 def _ids() -> defaultdict:
@@ -134,17 +137,33 @@ def _transformed(params: tuple, docs: tuple[str, ...]):
     return _align_api_if_sparse(X)
 
 
+class FastCounting(CountVectorizer):
+    """``CountVectorizer`` whose ``transform`` counts each distinct document once: a row
+    depends on its document alone, so repeated documents get copies of the same row."""
+
+    def transform(self, raw_documents):
+        if isinstance(raw_documents, str):
+            return super().transform(raw_documents)  # fails as scikit-learn does
+        ids = _ids()
+        rows = np.fromiter(map(ids.__getitem__, raw_documents), dtype=np.intp)
+        X = super().transform(list(ids))
+        return X[rows] if len(ids) < len(rows) else X
+
+
+_FASTER = {HashingVectorizer: FastHashing, CountVectorizer: FastCounting}
+
+
 def accelerate(model) -> None:
-    """Switch every plain ``HashingVectorizer`` inside ``model`` (fitted parts included) to
-    :class:`FastHashing`, in place."""
+    """Switch every plain ``HashingVectorizer`` and ``CountVectorizer`` inside ``model`` (fitted
+    parts included) to :class:`FastHashing` and :class:`FastCounting`, in place."""
     seen: set[int] = set()
 
     def visit(obj) -> None:
         if id(obj) in seen:
             return
         seen.add(id(obj))
-        if type(obj) is HashingVectorizer:
-            obj.__class__ = FastHashing
+        if type(obj) in _FASTER:
+            obj.__class__ = _FASTER[type(obj)]
         if isinstance(obj, BaseEstimator):
             children = vars(obj).values()
         elif isinstance(obj, (list, tuple)):
