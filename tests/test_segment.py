@@ -123,6 +123,8 @@ def test_broken_and_empty_html():
     assert [p.text for p in segment_html(broken).paragraphs] == ["Unclosed bold", "next", "tail"]
     xml_declared = '<?xml version="1.0" encoding="utf-8"?><html><body><p>ok</p></body></html>'
     assert segment_html(xml_declared).paragraphs[0].text == "ok"
+    declared_twice = '<?xml version="1.0" encoding="latin-1"?>' + xml_declared
+    assert [p.text for p in segment_html(declared_twice).paragraphs] == ["ok"]
 
 
 def test_bad_text_input_names_the_input_and_line():

@@ -217,14 +217,19 @@ _BLOCK_TAGS = frozenset({
     "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot",
     "th", "thead", "tr", "ul", "br", "button", "label", "textarea",
 })
-_HIDDEN_XPATH = etree.XPath("//*[@style or @aria-hidden]")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _TOKEN_RE = re.compile(r"[a-z]+")
 _MAX_CLASS_TOKENS = 12
 _LIST_TAGS = frozenset({"li", "ul", "ol", "dl", "dd", "dt", "menu"})
 _TABLE_TAGS = frozenset({"td", "th", "table"})
+_COUNTED_TAGS = _LIST_TAGS | _TABLE_TAGS | {"a"}  # tags the walk keeps a count of
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
-_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=True)
+# No id index (collect_ids): nothing here looks elements up by id.
+_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=True, collect_ids=False)
+# For the markup encoded as UTF-8: libxml2 converts a str's UCS-2/UCS-4 buffer more slowly
+# than Python encodes it, and UTF-8 is also what it reads a pure-ASCII str as.
+_UTF8_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=True,
+                                collect_ids=False, encoding="utf-8")
 
 
 def _remove_keeping_tail(el) -> None:
@@ -246,18 +251,27 @@ def _parse(markup: str, name: str):
     if not markup.strip():
         return None, ""
     try:
-        root = etree.fromstring(markup, _PARSER)
+        try:
+            root = etree.fromstring(markup.encode("utf-8"), _UTF8_PARSER)
+        except UnicodeEncodeError:  # lone surrogates: let lxml read the str itself
+            root = etree.fromstring(markup, _PARSER)
     except etree.XMLSyntaxError as exc:
         raise InputError(f"{name}: cannot parse HTML ({exc})") from None
     if root is None:
         return None, ""
-    title_el = root.find(".//title")
+    title_el = next(root.iterdescendants("title"), None)
     title = normalise(title_el.text or "") if title_el is not None else ""
     etree.strip_elements(root, *_DROP_TAGS, with_tail=False)
-    for el in _HIDDEN_XPATH(root):
+    # A Python loop over root's elements (all the walk reads) is cheaper than an XPath
+    # selecting them. Collect first: removing would derail the iterator. Removed in document
+    # order, so each tail joins the nearest kept element before it.
+    hidden = []
+    for el in root.iter(etree.Element):
         style = el.get("style")
         if (style is not None and _HIDDEN_STYLE.search(style)) or el.get("aria-hidden") == "true":
-            _remove_keeping_tail(el)
+            hidden.append(el)
+    for el in hidden:
+        _remove_keeping_tail(el)
     return root, title
 
 
@@ -297,9 +311,10 @@ def segment_html(data: bytes | str, name: str = "<input>") -> Article:
 
     lines: list[str] = []
     paragraphs: list[Paragraph] = []
-    # One entry per open element: (tag, enclosing block tag, heading level, class tokens,
-    # tag path); list/table/link membership are counters. All O(1) per element.
-    stack: list[tuple[str, str, int, str, str]] = [("", "", 0, "", "")]
+    # One entry per open element: (enclosing block tag, heading level, class tokens, tag path);
+    # list/table/link membership are counters. All O(1) per element.
+    stack: list[tuple[str, int, str, str]] = [("", 0, "", "")]
+    push, pop = stack.append, stack.pop
     n_list = n_table = n_link = 0
     # The block being filled: its text parts, characters inside links, and its context.
     parts: list[str] = []
@@ -310,7 +325,7 @@ def segment_html(data: bytes | str, name: str = "<input>") -> Article:
         nonlocal link_chars, opened
         text = normalise("".join(parts))
         if text:
-            el, (_, block_tag, heading, tokens, path), in_list, in_table, depth = opened
+            el, (block_tag, heading, tokens, path), in_list, in_table, depth = opened
             start = paragraphs[-1].end + 1 if paragraphs else 0
             paragraphs.append(Paragraph(
                 index=len(paragraphs), start=start, end=start + len(text), text=text,
@@ -323,29 +338,30 @@ def segment_html(data: bytes | str, name: str = "<input>") -> Article:
         link_chars = 0
         opened = None
 
-    for event, el in etree.iterwalk(root, events=("start", "end")):
+    # Elements only: comments, processing instructions and entities are skipped with their tails.
+    for event, el in etree.iterwalk(root, events=("start", "end"), tag=etree.Element):
         tag = el.tag
-        if not isinstance(tag, str):
-            continue
         if event == "start":
-            _, block_tag, heading, tokens, path = stack[-1]
+            block_tag, heading, tokens, path = stack[-1]
             if tag in _BLOCK_TAGS:
                 if opened is not None:
                     flush()
                 if tag != "br":
                     block_tag = tag
-            stack.append((tag, block_tag, _HEADINGS.get(tag, heading), _merge_tokens(el, tokens),
-                          f"{path}>{tag}" if path else tag))
-            n_list += tag in _LIST_TAGS
-            n_table += tag in _TABLE_TAGS
-            n_link += tag == "a"
+            push((block_tag, _HEADINGS.get(tag, heading), _merge_tokens(el, tokens),
+                  f"{path}>{tag}" if path else tag))
+            if tag in _COUNTED_TAGS:  # one test for the many elements that are none of these
+                n_list += tag in _LIST_TAGS
+                n_table += tag in _TABLE_TAGS
+                n_link += tag == "a"
             text = el.text
         else:
-            stack.pop()
-            n_list -= tag in _LIST_TAGS
-            n_table -= tag in _TABLE_TAGS
-            n_link -= tag == "a"
-            if tag in _BLOCK_TAGS and opened is not None:
+            pop()
+            if tag in _COUNTED_TAGS:
+                n_list -= tag in _LIST_TAGS
+                n_table -= tag in _TABLE_TAGS
+                n_link -= tag == "a"
+            if opened is not None and tag in _BLOCK_TAGS:
                 flush()
             text = el.tail
         if not text:
