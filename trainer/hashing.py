@@ -74,7 +74,24 @@ class FastHashing(HashingVectorizer):
         if not docs:
             return super().transform(docs)  # fails as scikit-learn does
         params = tuple(sorted(self.get_params().items()))
-        return remembered(("hashing", params, docs), lambda: _transformed(params, docs)).copy()
+        return remembered(("hashing", params, docs), lambda: self._matrix(docs)).copy()
+
+    def _matrix(self, docs: tuple[str, ...]):
+        """The matrix of ``docs``, each distinct document hashed once (tag paths and class
+        tokens repeat on every page)."""
+        ids = _ids()
+        rows = np.fromiter(map(ids.__getitem__, docs), dtype=np.intp, count=len(docs))
+        if self.analyzer == "word":
+            X = self._hashed(self._word_ngrams_of(ids))
+        else:
+            X = self._char_wb_counts(list(ids))
+        if self.binary:
+            X.data.fill(1)
+        if self.norm is not None:
+            X = normalize(X, norm=self.norm, copy=False)
+        if len(ids) < len(docs):
+            X = X[rows]
+        return _align_api_if_sparse(X)
 
     def _hashed(self, grams_per_doc) -> sp.csr_matrix:
         """Count matrix of the n-grams, as FeatureHasher makes it but without wrapping every
@@ -116,25 +133,6 @@ class FastHashing(HashingVectorizer):
         X = sp.csr_matrix(words @ per_word)
         X.sum_duplicates()
         return X
-
-
-def _transformed(params: tuple, docs: tuple[str, ...]):
-    """The matrix of ``docs`` for a vectorizer with ``params``, each distinct document hashed
-    once (tag paths and class tokens repeat on every page)."""
-    vectorizer = FastHashing(**dict(params))
-    ids = _ids()
-    rows = np.fromiter(map(ids.__getitem__, docs), dtype=np.intp, count=len(docs))
-    if vectorizer.analyzer == "word":
-        X = vectorizer._hashed(vectorizer._word_ngrams_of(ids))
-    else:
-        X = vectorizer._char_wb_counts(list(ids))
-    if vectorizer.binary:
-        X.data.fill(1)
-    if vectorizer.norm is not None:
-        X = normalize(X, norm=vectorizer.norm, copy=False)
-    if len(ids) < len(docs):
-        X = X[rows]
-    return _align_api_if_sparse(X)
 
 
 class FastCounting(CountVectorizer):
