@@ -54,7 +54,8 @@ COLUMN_TYPES = {
     "claim_origin": "string",
 }
 COLUMNS = tuple(COLUMN_TYPES)
-# The columns a paragraph gives (trainer.segment.Paragraph's fields), with their NumPy types.
+# The columns a paragraph gives (trainer.segment.Paragraph's fields), with their NumPy types:
+# the one list both row builders below read.
 _PARAGRAPH_COLUMNS = {
     "index": np.int64, "start": np.int64, "end": np.int64, "text": object, "tag": object,
     "heading_level": np.int64, "in_list": bool, "in_table": bool, "link_density": np.float64,
@@ -122,10 +123,7 @@ def article_rows(article: Article, *, source: str, article_id: str, group: str, 
             "source": source, "article_id": article_id, "group": group, "url": url,
             "page_type": page_type, "format": article.format,
             "speaker": speaker[p.index] if speaker else "",
-            "index": p.index, "n_paragraphs": n, "start": p.start, "end": p.end, "text": p.text,
-            "tag": p.tag, "heading_level": p.heading_level, "in_list": p.in_list,
-            "in_table": p.in_table, "link_density": p.link_density, "dom_depth": p.dom_depth,
-            "path": p.path, "class_tokens": p.class_tokens,
+            "n_paragraphs": n, **{name: getattr(p, name) for name in _PARAGRAPH_COLUMNS},
             "content": UNKNOWN, "claim": UNKNOWN, "content_origin": "", "claim_origin": "",
         }
         for p in article.paragraphs
