@@ -3,8 +3,9 @@
 Content vs boilerplate: every system gets the same held-out pages and is scored with each
 benchmark's own metric (WCXB word F1 per page, averaged; ScrapingHub 4-gram shingle F1 by its
 convention). Our models run the way users run them, through :class:`trainer.predict.Predictor`:
-the HTML model on the page's HTML, the text model on a plain-text rendering of the page (ours,
-``segment_html(...).text``, and another tool's), fed as text.
+the HTML model on the page's HTML, the text model on plain-text renderings of the page (ours,
+``segment_html(...).text``, and each of :data:`trainer.baselines.RENDERERS`, which the model
+never trained on), fed as text.
 
 Claims: the shipped claim model scores the dataset's test-split rows (whole articles, so it sees
 each paragraph's context); the CheckThat! TF-IDF + linear SVM baseline is trained on the same
@@ -30,15 +31,15 @@ from trainer.train import load_rows
 
 from .pages import Page
 
-__all__ = ["OURS_HTML", "OURS_OTHER_TEXT", "OURS_TEXT", "available_extractors",
+__all__ = ["OURS_HTML", "OURS_RENDERED", "OURS_TEXT", "available_extractors",
            "bootstrap_interval", "claim_quality", "content_quality", "system_outputs"]
 
 log = logging.getLogger(__name__)
 
-OTHER_RENDERER = "html_text"
 OURS_HTML = "ours (HTML input)"
 OURS_TEXT = "ours (text input, our rendering)"
-OURS_OTHER_TEXT = f"ours (text input, {OTHER_RENDERER} rendering)"
+# Users' text comes from other renderers: the text model on each independent one.
+OURS_RENDERED = {name: f"ours (text input, {name} rendering)" for name in RENDERERS}
 CLAIM_SETS = {  # row source of the test split -> the held-out set it is
     "checkthat2024": "CheckThat! 2024 dev-test",
     "wcxb": "wcxb-claims (held-out sites)",
@@ -57,11 +58,11 @@ def _ours(predictor: Predictor, inputs: list[ArticleInput]) -> tuple[list[str], 
     return texts, failures
 
 
-def _render(page: Page) -> str:
+def _render(renderer: str, page: Page) -> str:
     try:
-        return RENDERERS[OTHER_RENDERER](page.html)
+        return RENDERERS[renderer](page.html)
     except Exception as exc:  # noqa: BLE001 - a renderer failing on one page makes it empty
-        log.warning("%s failed on %s: %s", OTHER_RENDERER, page.id, exc)
+        log.warning("%s failed on %s: %s", renderer, page.id, exc)
         return ""
 
 
@@ -86,7 +87,8 @@ def system_outputs(pages: list[Page], predictor: Predictor,
         OURS_HTML: [ArticleInput(p.html, id=p.id, format="html") for p in pages],
         OURS_TEXT: [ArticleInput(segment_html(p.html, p.id).text, id=p.id, format="text")
                     for p in pages],
-        OURS_OTHER_TEXT: [ArticleInput(_render(p), id=p.id, format="text") for p in pages],
+        **{system: [ArticleInput(_render(renderer, p), id=p.id, format="text") for p in pages]
+           for renderer, system in OURS_RENDERED.items()},
     }
     for name, inputs in runs.items():
         outputs[name], failures[name] = _ours(predictor, inputs)

@@ -241,8 +241,9 @@ METHOD = [
     "4-gram shingle precision and recall averaged over pages (benchmark convention) and F1 of "
     "those averages. 95% intervals: percentile bootstrap over pages.",
     "- Our models run through `trainer.predict.Predictor`: the HTML model on the page's HTML, the "
-    "text model on our plain-text rendering (`segment_html(page).text`) and on html-text's, "
-    "fed as plain text. Extractors run with their defaults (see `trainer.baselines`); a page "
+    "text model on our plain-text rendering (`segment_html(page).text`) and on those of "
+    "html2text, inscriptis and html-text (`trainer.baselines.RENDERERS`, never seen in "
+    "training), fed as plain text. Extractors run with their defaults (see `trainer.baselines`); a page "
     "an extractor fails on counts as empty.",
     "- Timings: each tool in a fresh process (`benchmarks.worker`), imports, model loading and "
     "a one-page warm-up before the clock starts, one core (sched_setaffinity, one BLAS thread) "

@@ -21,7 +21,7 @@ from datasets import Dataset, DatasetDict
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.pages import Page, held_out_pages, sample, write_inputs
-from benchmarks.quality import OURS_HTML, OURS_OTHER_TEXT, OURS_TEXT, bootstrap_interval
+from benchmarks.quality import OURS_HTML, OURS_RENDERED, OURS_TEXT, bootstrap_interval
 from benchmarks.report import fmt, markdown_table, render_markdown, write_results
 from benchmarks.runs import fit_slope, ratio, subsample_dataset, throughput
 from benchmarks.suite import Settings, run_suite
@@ -181,8 +181,8 @@ def test_the_suite_runs_end_to_end_and_writes_its_report(world, tmp_path):
 
     wcxb = results["content"]["WCXB"]
     assert wcxb["pages"] == 2
-    assert set(wcxb["systems"]) == {OURS_HTML, OURS_TEXT, OURS_OTHER_TEXT, "trafilatura",
-                                    "resiliparse"}
+    assert set(wcxb["systems"]) == {OURS_HTML, OURS_TEXT, *OURS_RENDERED.values(),
+                                    "trafilatura", "resiliparse"}
     for system in wcxb["systems"].values():
         assert 0.0 <= system["f1"] <= 1.0
         assert set(system["per_page_f1"]) == {"wcxb:0007", "wcxb:0008"}
