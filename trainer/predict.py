@@ -28,7 +28,7 @@ import sys
 import uuid
 import zlib
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, TextIO
@@ -135,14 +135,21 @@ class Predictor:
 
         Articles are read lazily and handed out in windows of ``WINDOW_PER_JOB * n_jobs``
         batches, the next window only once this one's records were taken: joblib alone would
-        run ahead of a slow reader and pile up results, so memory stays bounded this way.
+        run ahead of a slow reader and pile up results, so memory stays bounded this way. In
+        one process each article is segmented as it is read, so a batch holds paragraphs, not
+        pages: a page's markup is many times its text, and was most of a batch's memory.
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         inputs = (a if isinstance(a, ArticleInput) else ArticleInput(a) for a in articles)
-        batches = _chunks(inputs, batch_size)
         jobs = effective_n_jobs(n_jobs)
-        window = WINDOW_PER_JOB * jobs if jobs > 1 else 1  # one process: nothing to keep busy
+        if jobs == 1:
+            segmented = ((replace(item, data=""), _segment(item)) for item in inputs)
+            for batch in _chunks(segmented, batch_size):
+                yield from _records(self, batch)
+            return
+        batches = _chunks(inputs, batch_size)
+        window = WINDOW_PER_JOB * jobs
         with Parallel(n_jobs=n_jobs, return_as="generator") as parallel:
             for group in _chunks(batches, window):
                 for records in parallel(delayed(predict_articles)(self, batch) for batch in group):
@@ -229,8 +236,15 @@ def predict_articles(predictor: Predictor, items: Sequence[ArticleInput]) -> lis
     """One output record per item, in order. Each model is called once per run of articles
     holding about ``ROWS_PER_CALL`` paragraphs: a model's memory grows with its rows, and some
     pages have thousands."""
-    segmented = [_segment(item) for item in items]
-    articles = [article for article, _ in segmented if article is not None]
+    return _records(predictor, [(item, _segment(item)) for item in items])
+
+
+def _records(predictor: Predictor,
+             segmented: Sequence[tuple[ArticleInput, tuple[Article | None, str | None]]]
+             ) -> list[dict]:
+    """:func:`predict_articles` for items already segmented: ``(item, _segment(item))``
+    pairs, where the item's data is no longer needed."""
+    articles = [article for _, (article, _) in segmented if article is not None]
     content_scores, claim_scores, claim_cuts = [], [], []
     for run in _runs(articles, ROWS_PER_CALL):
         content, claim, cuts = _scores(predictor, run)
@@ -239,7 +253,7 @@ def predict_articles(predictor: Predictor, items: Sequence[ArticleInput]) -> lis
         claim_cuts += cuts
 
     records, offset = [], 0
-    for item, (article, error) in zip(items, segmented):
+    for item, (article, error) in segmented:
         if article is None:
             records.append(error_record(item, error))
             continue
