@@ -243,8 +243,8 @@ METHOD = [
     "- Our models run through `trainer.predict.Predictor`: the HTML model on the page's HTML, the "
     "text model on our plain-text rendering (`segment_html(page).text`) and on those of "
     "html2text, inscriptis and html-text (`trainer.baselines.RENDERERS`, never seen in "
-    "training), fed as plain text. Extractors run with their defaults (see `trainer.baselines`); a page "
-    "an extractor fails on counts as empty.",
+    "training), fed as plain text. Extractors run with their defaults (see "
+    "`trainer.baselines`); a page an extractor fails on counts as empty.",
     "- Timings: each tool in a fresh process (`benchmarks.worker`), imports, model loading and "
     "a one-page warm-up before the clock starts, one core (sched_setaffinity, one BLAS thread) "
     "unless -j 2. Peak RSS is the peak (VmHWM) of the process plus that of its live child "
