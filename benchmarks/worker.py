@@ -15,6 +15,8 @@ Tasks:
 * ``train CONFIG``: :func:`trainer.train.train` on a resolved training config (JSON).
 * ``load BUNDLE``: :func:`trainer.bundle.load_bundle` of one model bundle, or with ``--all``
   :meth:`trainer.predict.Predictor.load` of a whole models folder.
+
+All tasks but training run without pyarrow, as ``trainer predict`` does (:mod:`trainer.lean`).
 """
 
 from __future__ import annotations
@@ -165,6 +167,10 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.task != "predict" or args.jobs == 1:
         pin_to_one_core()
+    if args.task != "train":  # as `trainer predict` runs (training reads Arrow datasets)
+        from trainer.lean import without_pyarrow
+
+        without_pyarrow()
     if args.task == "extract":
         result = run_extract(args.name, args.pages)
     elif args.task == "predict":

@@ -388,6 +388,22 @@ def test_cli_quiet_and_usage_errors(models_dir, tmp_path):
     assert no_folder.exit_code == 2 and "does not exist" in no_folder.stderr
 
 
+def test_trainer_predict_runs_without_pyarrow(models_dir):
+    # The program keeps pyarrow out of its process (trainer.lean); the records are the same.
+    program = ("import runpy, sys\n"
+               "try:\n    runpy.run_module('trainer', run_name='__main__')\n"
+               "except SystemExit as end:\n    assert end.code == 0, end.code\n"
+               "print(sorted(name for name in sys.modules if name.startswith('pyarrow')))")
+    result = subprocess.run(
+        [sys.executable, "-c", program, "predict", "--models", str(models_dir), "-q",
+         str(SEED), str(NEWS)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    *records, loaded = result.stdout.splitlines()
+    assert loaded == "[]"
+    in_process = _run(["--models", models_dir, "-q", SEED, NEWS])
+    assert [json.loads(line) for line in records] == _jsonl(in_process.stdout)
+
+
 def test_python_m_trainer_predict(models_dir):
     result = subprocess.run(
         [sys.executable, "-m", "trainer", "predict", "--format", "text", str(SEED)],

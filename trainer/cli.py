@@ -16,6 +16,16 @@ def _fail(exc: Exception) -> None:
     sys.exit(2)
 
 
+def run() -> None:
+    """The ``trainer`` program: ``trainer predict`` runs without pyarrow (see
+    :mod:`trainer.lean`), as batch prediction never needs it."""
+    if sys.argv[1:2] == ["predict"]:
+        from .lean import without_pyarrow
+
+        without_pyarrow()
+    main()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="paragraph-trainer")
 def main() -> None:
