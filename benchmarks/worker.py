@@ -11,7 +11,8 @@ Tasks:
 * ``extract NAME PAGES``: a page extractor of :mod:`trainer.baselines` over a JSONL file of
   ``{"id", "html"}`` records, read one line at a time.
 * ``predict MODELS PAGES``: our :class:`trainer.predict.Predictor` streaming over a JSONL file
-  of ``{"id", "html"|"text"}`` records (the ``trainer predict`` batch path), ``--jobs`` workers.
+  of ``{"id", "html"|"text"}`` records (the ``trainer predict`` batch path), ``--jobs`` workers;
+  ``--repeat N`` streams the file N times over (a long batch without a file N times as big).
 * ``train CONFIG``: :func:`trainer.train.train` on a resolved training config (JSON).
 * ``load BUNDLE``: :func:`trainer.bundle.load_bundle` of one model bundle, or with ``--all``
   :meth:`trainer.predict.Predictor.load` of a whole models folder.
@@ -99,7 +100,7 @@ def run_extract(name: str, pages: Path) -> dict:
     return {**_timed(loop), "imports_rss_mb": imports_rss}
 
 
-def run_predict(models: Path, pages: Path, jobs: int) -> dict:
+def run_predict(models: Path, pages: Path, jobs: int, repeat: int = 1) -> dict:
     from trainer.predict import ArticleInput, Predictor, read_inputs
 
     imports_rss = current_rss_mb()
@@ -112,7 +113,7 @@ def run_predict(models: Path, pages: Path, jobs: int) -> dict:
 
     def loop() -> dict:
         count = failures = 0
-        for record in predictor.predict_many(read_inputs([pages]), n_jobs=jobs):
+        for record in predictor.predict_many(read_inputs([pages] * repeat), n_jobs=jobs):
             count += 1
             failures += record["error"] is not None
         return {"pages": count, "failures": failures}
@@ -158,6 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     predict.add_argument("models", type=Path)
     predict.add_argument("pages", type=Path)
     predict.add_argument("--jobs", type=int, default=1)
+    predict.add_argument("--repeat", type=int, default=1, help="stream the pages this many times")
     train = tasks.add_parser("train")
     train.add_argument("config", type=Path)
     load = tasks.add_parser("load")
@@ -174,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.task == "extract":
         result = run_extract(args.name, args.pages)
     elif args.task == "predict":
-        result = run_predict(args.models, args.pages, args.jobs)
+        result = run_predict(args.models, args.pages, args.jobs, args.repeat)
     elif args.task == "train":
         result = run_train(args.config)
     else:
