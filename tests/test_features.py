@@ -1,8 +1,10 @@
 import math
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings, strategies as st
 import scipy.sparse as sp
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import HashingVectorizer
@@ -92,6 +94,38 @@ def test_text_statistics_of_a_known_sentence():
     assert stats["uppercase_ratio"] == pytest.approx(1 / 17)
 
 
+TRICKY_TEXTS = ["", " ", "A", "Ä.", "x.. y", "end...", "Hi! You? ok", "_Abc a_B 1A", "ÀÉ×Ø",
+                "İstanbul ǅa", "² ³ Ⅻ ٣", "\u00a0Hello\u2028World.\n", "Wait…\tno", "x|y•z / a>b",
+                "¿Qué? «Sí»", "日本語 テキスト。", "x.\x1cY", "A\u0301B", "__init__ Foo", "(A) [B] 'C'"]
+
+
+@pytest.mark.parametrize("text", TRICKY_TEXTS)
+def test_text_statistics_count_what_their_patterns_match(text):
+    _check_counts_against_patterns(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_text_statistics_count_what_their_patterns_match_on_any_text(text):
+    _check_counts_against_patterns(text)
+
+
+def _check_counts_against_patterns(text):
+    """The character counts come from one translation; they must be the patterns' counts."""
+    def count(pattern):
+        return len(re.findall(pattern, text))
+
+    stats = dict(zip(TextStatistics.names, TextStatistics._describe(text)))
+    chars, letters = max(len(text), 1), len(text) - count(r"[\W\d_]")
+    n_words = max(len(re.findall(r"\w+", text.lower())), 1)
+    assert stats["punctuation_ratio"] == count(r"[^\w\s]") / chars
+    assert stats["digit_ratio"] == count(r"\d") / chars
+    assert stats["uppercase_ratio"] == (count(r"[A-ZÀ-ÖØ-Þ]") / letters if letters else 0.0)
+    assert stats["log_sentences"] == math.log1p(count(r"[.!?…]+(?=\s|$)"))
+    assert stats["capitalised_word_ratio"] == count(r"\b[A-ZÀ-ÖØ-Þ]\w*") / n_words
+    assert stats["separator_ratio"] == count(r"[|•·»›«‹/\\>]") / chars
+
+
 def test_claim_cues_count_numbers_attribution_and_opinion():
     cues = ClaimCues().fit([["x"]])
     claim, opinion = cues.transform([["Unemployment fell to 3.9% in May, the ministry said."],
@@ -118,3 +152,18 @@ def test_page_repeats_finds_teaser_headlines_and_masked_repeats():
     assert features["log_pattern_repeats"].tolist() == [0, 0, 0, 0, np.log(2), 0, 0, np.log(2)]
     assert features["log_same_first_word"].tolist() == [0, 0, 0, np.log(2), np.log(2), 0,
                                                         np.log(2), np.log(2)]
+
+
+def test_path_text_share_sums_text_by_slot_and_container_within_articles():
+    frame = pd.DataFrame({
+        "article_id": ["a", "a", "a", "a", "b"],
+        "path": ["div>ul>li", "div>ul>li", "div>p", "nav>a", "div>ul>li"],
+        "text": ["ab", "abcd", "abcdef", "abcdefgh", "xy"],
+    })
+    out = pd.DataFrame(PathTextShare().fit_transform(frame), columns=PathTextShare.names)
+    assert out["share_same_path"].tolist() == [0.3, 0.3, 0.3, 0.4, 1.0]
+    assert out["share_parent_path"].tolist() == [0.3, 0.3, 0.3, 0.4, 1.0]
+    assert out["share_grandparent_path"].tolist() == [0.6, 0.6, 0.6, 0.4, 1.0]
+    assert out["log_same_path_blocks"].tolist() == [np.log1p(2)] * 2 + [np.log1p(1)] * 3
+    assert out["log_mean_same_path_chars"].tolist() == [np.log1p(3)] * 2 + [
+        np.log1p(6), np.log1p(8), np.log1p(2)]

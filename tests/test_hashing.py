@@ -2,11 +2,9 @@
 
 import numpy as np
 import pytest
-from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer
-from sklearn.pipeline import Pipeline
 
-from trainer.hashing import FastCounting, FastHashing, accelerate
+from trainer.hashing import FastCounting, FastHashing
 from trainer.memo import shared_work
 
 DOCS = ["The cat sat on the mat.", "", "  ", "the the the",
@@ -63,14 +61,3 @@ def test_empty_input_fails_like_scikit_learn():
         HashingVectorizer().transform([])
     with pytest.raises(expected.type):
         FastHashing().transform([])
-
-
-def test_accelerate_switches_fitted_vectorizers_inside_a_model():
-    inner = ColumnTransformer([("words", HashingVectorizer(), "text"),
-                               ("tags", CountVectorizer(), "path")])
-    model = Pipeline([("features", inner)])
-    model.steps[0][1].transformers_ = [("words", HashingVectorizer(), "text"),
-                                       ("tags", CountVectorizer(), "path")]
-    accelerate(model)
-    for transformers in (inner.transformers, inner.transformers_):
-        assert [type(t) for _, t, _ in transformers] == [FastHashing, FastCounting]

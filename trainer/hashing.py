@@ -13,9 +13,9 @@ claim models hash the same paragraphs with the same word n-grams.
 :class:`FastCounting` does the same for ``CountVectorizer``: tag paths repeat on every page, so
 it counts each distinct document once.
 
-:func:`accelerate` switches the vectorizers inside a loaded model to these classes; the
-pickled model does not change, and a configuration this module does not cover falls back to
-scikit-learn's own code.
+:func:`trainer.accelerate.accelerate` switches the vectorizers inside a loaded model to these
+classes; the pickled model does not change, and a configuration this module does not cover
+falls back to scikit-learn's own code.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
 from sklearn.feature_extraction._hashing_fast import transform as _hashing_transform
 from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer
 from sklearn.preprocessing import normalize
@@ -34,7 +33,7 @@ from sklearn.utils._sparse import _align_api_if_sparse
 
 from .memo import remembered
 
-__all__ = ["FastCounting", "FastHashing", "accelerate"]
+__all__ = ["FastCounting", "FastHashing"]
 
 
 def _ids() -> defaultdict:
@@ -70,7 +69,9 @@ class FastHashing(HashingVectorizer):
         if isinstance(X, str) or not self._supported():
             return super().transform(X)
         self._validate_ngram_range()
-        docs = tuple(map(self.decode, X))
+        docs = tuple(X)
+        if set(map(type, docs)) != {str}:  # decode returns a str (the usual case) as it is
+            docs = tuple(map(self.decode, docs))
         if not docs:
             return super().transform(docs)  # fails as scikit-learn does
         params = tuple(sorted(self.get_params().items()))
@@ -146,31 +147,3 @@ class FastCounting(CountVectorizer):
         rows = np.fromiter(map(ids.__getitem__, raw_documents), dtype=np.intp)
         X = super().transform(list(ids))
         return X[rows] if len(ids) < len(rows) else X
-
-
-_FASTER = {HashingVectorizer: FastHashing, CountVectorizer: FastCounting}
-
-
-def accelerate(model) -> None:
-    """Switch every plain ``HashingVectorizer`` and ``CountVectorizer`` inside ``model`` (fitted
-    parts included) to :class:`FastHashing` and :class:`FastCounting`, in place."""
-    seen: set[int] = set()
-
-    def visit(obj) -> None:
-        if id(obj) in seen:
-            return
-        seen.add(id(obj))
-        if type(obj) in _FASTER:
-            obj.__class__ = _FASTER[type(obj)]
-        if isinstance(obj, BaseEstimator):
-            children = vars(obj).values()
-        elif isinstance(obj, (list, tuple)):
-            children = obj
-        elif isinstance(obj, dict):
-            children = obj.values()
-        else:
-            return
-        for child in children:
-            visit(child)
-
-    visit(model)

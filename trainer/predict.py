@@ -43,7 +43,7 @@ import trainer
 
 from .atomic import replacing
 from .bundle import Bundle, BundleError, load_bundle
-from .hashing import accelerate
+from .accelerate import accelerate
 from .memo import shared_work
 from .rows import articles_frame
 from .segment import Article, InputError, segment
