@@ -404,6 +404,35 @@ def test_trainer_predict_runs_without_pyarrow(models_dir):
     assert [json.loads(line) for line in records] == _jsonl(in_process.stdout)
 
 
+def test_prediction_workers_refuse_pyarrow_when_their_parent_does(models_dir):
+    # Workers unpickle trainer.workers before the models, so they can refuse pyarrow first.
+    program = (
+        "import sys\n"
+        "from trainer.lean import without_pyarrow\n"
+        "lean = sys.argv[1] == 'lean'\n"
+        "if lean:\n    without_pyarrow()\n"
+        "from joblib import Parallel, delayed\n"
+        "from trainer.predict import Predictor\n"
+        "predictor = Predictor.load(sys.argv[2])\n"
+        "texts = [open(path, encoding='utf-8').read() for path in sys.argv[3:]] * 4\n"
+        "many = list(predictor.predict_many(texts, n_jobs=2, batch_size=1))\n"
+        "assert many == [predictor.predict(text) for text in texts]\n"
+        "def modules():\n"
+        "    return ('trainer.predict' in sys.modules, any(m.startswith('pyarrow') for m in sys.modules))\n"
+        "print(sorted(set(Parallel(n_jobs=2)(delayed(modules)() for _ in range(8)))))\n"
+        "print(modules())\n")
+    for mode in ("lean", "full"):
+        result = subprocess.run([sys.executable, "-c", program, mode, str(models_dir), str(SEED),
+                                 str(NEWS)], cwd=REPO, capture_output=True, text=True,
+                                timeout=300)
+        assert result.returncode == 0, result.stderr
+        workers, parent = result.stdout.splitlines()
+        # Every worker predicted, and holds pyarrow exactly when the parent does.
+        assert workers == f"[{parent}]", (mode, result.stdout)
+        if mode == "lean":
+            assert parent == "(True, False)"
+
+
 def test_python_m_trainer_predict(models_dir):
     result = subprocess.run(
         [sys.executable, "-m", "trainer", "predict", "--format", "text", str(SEED)],

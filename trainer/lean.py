@@ -5,7 +5,8 @@ installs it), so every process that loads a model maps pyarrow's libraries, abou
 import and 45 MB of peak memory in a batch run, though prediction never uses them.
 ``trainer predict`` calls :func:`without_pyarrow` before anything imports pandas; a Python
 program that only predicts may do the same. Scores do not change: the prediction rows hold
-plain Python strings either way.
+plain Python strings either way. Worker processes of ``predict_many(n_jobs=N)`` refuse pyarrow
+when their parent does (:mod:`trainer.workers`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import importlib.abc
 import sys
 
-__all__ = ["without_pyarrow"]
+__all__ = ["refusing_pyarrow", "without_pyarrow"]
 
 
 class _RefusePyarrow(importlib.abc.MetaPathFinder):
@@ -35,6 +36,11 @@ def without_pyarrow() -> bool:
     """
     if "pyarrow" in sys.modules:
         return False
-    if not any(isinstance(finder, _RefusePyarrow) for finder in sys.meta_path):
+    if not refusing_pyarrow():
         sys.meta_path.insert(0, _RefusePyarrow())
     return True
+
+
+def refusing_pyarrow() -> bool:
+    """Does this process refuse pyarrow? (:func:`without_pyarrow` was called in time.)"""
+    return any(isinstance(finder, _RefusePyarrow) for finder in sys.meta_path)

@@ -43,10 +43,12 @@ import trainer
 
 from .atomic import replacing
 from .bundle import Bundle, BundleError, load_bundle
+from .lean import refusing_pyarrow
 from .accelerate import accelerate
 from .memo import shared_work
 from .rows import articles_frame
 from .segment import Article, InputError, segment
+from .workers import predict_batch, unpickled_predictor
 
 __all__ = [
     "ArticleInput", "BatchSummary", "Predictor", "article_record", "default_models_dir",
@@ -120,8 +122,8 @@ class Predictor:
     def __reduce__(self):
         """Pickled once, as bytes with a token: joblib pickles the predictor with every batch,
         and a worker process unpickles its models only for the first (unpickling them cost
-        more than predicting a batch)."""
-        return _unpickled_predictor, self._pickled
+        more than predicting a batch). Workers refuse pyarrow when this process does."""
+        return unpickled_predictor, (*self._pickled, refusing_pyarrow())
 
     def predict(self, article: str | bytes, *, format: str | None = None,
                 id: str | None = None) -> dict:
@@ -152,19 +154,8 @@ class Predictor:
         window = WINDOW_PER_JOB * jobs
         with Parallel(n_jobs=n_jobs, return_as="generator") as parallel:
             for group in _chunks(batches, window):
-                for records in parallel(delayed(predict_articles)(self, batch) for batch in group):
+                for records in parallel(delayed(predict_batch)(self, batch) for batch in group):
                     yield from records
-
-
-_UNPICKLED: dict[str, Predictor] = {}
-
-
-def _unpickled_predictor(token: str, pickled: bytes) -> Predictor:
-    """The predictor pickled under ``token``, unpickled once per process (the latest only)."""
-    if token not in _UNPICKLED:
-        _UNPICKLED.clear()
-        _UNPICKLED[token] = Predictor(*pickle.loads(pickled))
-    return _UNPICKLED[token]
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
