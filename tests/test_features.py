@@ -13,6 +13,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from trainer.features import (ArticlePosition, ClaimCues, NeighbourFeatures, PageRepeats,
                               PathTextShare, TextStatistics, neighbour_rows)
+from trainer.memo import shared_work
 
 
 # The article transformers take their columns by position here, so the generic checks can run
@@ -115,7 +116,7 @@ def _check_counts_against_patterns(text):
     def count(pattern):
         return len(re.findall(pattern, text))
 
-    stats = dict(zip(TextStatistics.names, TextStatistics._describe(text)))
+    stats = dict(zip(TextStatistics.names, TextStatistics._describe_all((text,))[0]))
     chars, letters = max(len(text), 1), len(text) - count(r"[\W\d_]")
     n_words = max(len(re.findall(r"\w+", text.lower())), 1)
     assert stats["punctuation_ratio"] == count(r"[^\w\s]") / chars
@@ -167,3 +168,54 @@ def test_path_text_share_sums_text_by_slot_and_container_within_articles():
     assert out["log_same_path_blocks"].tolist() == [np.log1p(2)] * 2 + [np.log1p(1)] * 3
     assert out["log_mean_same_path_chars"].tolist() == [np.log1p(3)] * 2 + [
         np.log1p(6), np.log1p(8), np.log1p(2)]
+
+
+def _claim_cues_as_written(text):
+    """ClaimCues' features as first written: the cue patterns as documented, math.log1p."""
+    from trainer.features import _CUE_OF_WORD, _WORD_CUES
+    counts = [0] * len(_WORD_CUES)
+    for word in re.findall(r"\w+(?:'\w+)?", text.lower()):
+        for cue in _CUE_OF_WORD.get(word, ()):
+            counts[cue] += 1
+    counts += [len(re.findall(pattern, text)) for pattern in (r"\b\d[\d,.]*\b", "%", "[$£€¥]",
+               r"\b(?:1[89]|20)\d\d\b", r"(?<=[a-z,;] )[A-Z][a-z]+", r"\b[A-Z]{2,}\b",
+               "[\"“”]", r"\?", "!")]
+    return [math.log1p(c) for c in counts]
+
+
+CUE_TEXTS = TRICKY_TEXTS + [
+    "Unemployment fell to 3.9% in May 2019, the ministry said.", "I'm sure we're right, you're not",
+    "It's today's record: 1,000,000 votes in 1999-2020 (FBI, NASA's data) said Obama, Biden",
+    "x2019 2019x _2019 ٢٠١٩ 1800 2100 18000 a1 1a 3.14.", "ABCdef ABC_ AB1 ÀB AÀ A AB",
+    "a Bob Cat, Dan; Eve  Fay\nGus,Hal é Ida", "xABC dEF GHi JK", "I'll i'm WE'RE you’re",
+    "$5 £3 €2 ¥1 \"q\" “r” ?!",
+    "x" * 3000 + " 1" * 1500]
+
+
+@pytest.mark.parametrize("text", CUE_TEXTS)
+def test_claim_cues_count_what_their_patterns_match(text):
+    assert ClaimCues._describe_all((text,)).tolist() == [_claim_cues_as_written(text)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from("aAbZ19208 ,;'.$%\"?!_é\u00c0\n"), max_size=40)
+                | st.text(max_size=20), min_size=1, max_size=5))
+def test_claim_cues_count_what_their_patterns_match_on_any_text(texts):
+    got = ClaimCues().fit([["x"]]).transform([[t] for t in texts])
+    assert got.tolist() == [_claim_cues_as_written(t) for t in texts]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["transcript", "news", "blog"]),
+                          st.sampled_from(["", "Hello world", "x"]) | st.text(max_size=20)),
+                min_size=1, max_size=8))
+def test_kind_tagged_words_tag_every_word_of_the_row(rows):
+    from trainer.pipelines import kind_tagged_words
+    from trainer.rows import page_kinds
+    frame = pd.DataFrame(rows, columns=["page_type", "text"])
+    with shared_work():
+        got = kind_tagged_words(frame)
+        assert kind_tagged_words(frame) == got
+    kinds = page_kinds(frame["page_type"])
+    assert got == [" ".join(kind + "_" + w for w in re.findall(r"\w+", text.lower()))
+                   for kind, text in zip(kinds, frame["text"])]

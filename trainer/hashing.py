@@ -4,10 +4,11 @@ scikit-learn makes every n-gram of every document in Python loops and hands each
 hasher wrapped in an ``(ngram, 1)`` pair: on paragraph text that was a third of prediction's
 time. Here word n-grams are made with C-level ``map``/``zip`` and passed to the same hashing
 routine directly, and a document's ``char_wb`` n-grams, which are those of its words, are made
-and hashed once per distinct word of the batch: its counts are its word counts times its
-words' n-gram counts. Counts are whole numbers and every matrix is put in canonical form
-(sorted indices, no duplicates) before normalising, so the result is the same matrix, bit for
-bit. Within :func:`trainer.memo.shared_work` a result is computed once, as the content and
+and hashed once per distinct word of the batch, all at once (MurmurHash3 in NumPy over the
+padded words' bytes): its counts are its word counts times its words' n-gram counts. Counts
+are whole numbers and every matrix is put in canonical form (sorted indices, no duplicates)
+before normalising, so the result is the same matrix, bit for bit. Within
+:func:`trainer.memo.shared_work` a result is computed once, as the content and
 claim models hash the same paragraphs with the same word n-grams.
 
 :class:`FastCounting` does the same for ``CountVectorizer``: tag paths repeat on every page, so
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -41,19 +41,69 @@ def _ids() -> defaultdict:
     return defaultdict(itertools.count().__next__)
 
 
-@lru_cache(maxsize=16)
-def _char_wb_slices(min_n: int, max_n: int):
-    """For a padded word of each length, the slices that cut its ``char_wb`` n-grams, as
-    scikit-learn's ``_char_wb_ngrams`` does: a word shorter than ``n`` gives itself once."""
-    @lru_cache(maxsize=256)
-    def slices(length: int) -> tuple[slice, ...]:
-        found = []
-        for n in range(min_n, max_n + 1):
-            found += [slice(i, i + n) for i in range(max(length - n, 0) + 1)]
-            if length <= n:
-                break
-        return tuple(found)
-    return slices
+_TAIL_BYTES = np.array([0, 0xFF, 0xFFFF, 0xFFFFFF], dtype=np.uint32)
+
+
+def _scrambled(blocks: np.ndarray) -> np.ndarray:
+    """MurmurHash3's mixing of 4-byte blocks (uint32: products wrap around as in C)."""
+    blocks = blocks * np.uint32(0xCC9E2D51)
+    return ((blocks << 15) | (blocks >> 17)) * np.uint32(0x1B873593)
+
+
+def _murmurhash3(data: bytes, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """scikit-learn's ``murmurhash3_bytes_s32`` (MurmurHash3_x86_32, seed 0) of every
+    ``data[start:start + length]`` at once, as int32: NumPy does for all n-grams of a batch
+    what hashing them one by one, each encoded to its own bytes, does in a loop."""
+    padded = np.zeros(len(data) + 3, dtype=np.uint32)
+    padded[:len(data)] = np.frombuffer(data, dtype=np.uint8)
+    # The 4 bytes from each offset as a little-endian number, as MurmurHash3 reads a block.
+    block_at = padded[:-3] | padded[1:-2] << 8 | padded[2:-1] << 16 | padded[3:] << 24
+    h = np.zeros(len(starts), dtype=np.uint32)
+    n_blocks = lengths >> 2
+    for i in range(int(n_blocks.max(initial=0))):
+        at = np.flatnonzero(n_blocks > i)
+        mixed = h[at] ^ _scrambled(block_at[starts[at] + 4 * i])
+        h[at] = ((mixed << 13) | (mixed >> 19)) * np.uint32(5) + np.uint32(0xE6546B64)
+    tail = lengths & 3
+    at = np.flatnonzero(tail)
+    h[at] ^= _scrambled(block_at[starts[at] + lengths[at] - tail[at]] & _TAIL_BYTES[tail[at]])
+    h ^= lengths.astype(np.uint32)
+    h ^= h >> 16
+    h *= np.uint32(0x85EBCA6B)
+    h ^= h >> 13
+    h *= np.uint32(0xC2B2AE35)
+    h ^= h >> 16
+    return h.view(np.int32)
+
+
+def _utf8(text: str) -> tuple[bytes, np.ndarray]:
+    """``text`` in UTF-8 (failing on lone surrogates as scikit-learn does) and the byte offset
+    of each of its characters, and of its end."""
+    data = text.encode("utf-8")
+    if len(data) == len(text):  # ASCII
+        return data, np.arange(len(text) + 1)
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    sizes = 1 + (codes >= 0x80).astype(np.intp) + (codes >= 0x800) + (codes >= 0x10000)
+    return data, np.concatenate([[0], np.cumsum(sizes)])
+
+
+def _char_wb_ranges(words: list[str], min_n: int, max_n: int):
+    """The ``char_wb`` n-grams of each word, as scikit-learn's ``_char_wb_ngrams`` makes them
+    (of the word between two spaces, each ``n`` in turn until one covers the whole padded
+    word), as ``(word, first character, end)`` arrays over the padded words put end to end."""
+    sizes = np.fromiter(map(len, words), dtype=np.intp, count=len(words)) + 2
+    starts = np.cumsum(sizes) - sizes
+    owners, firsts, ends = [], [], []
+    for n in range(min_n, max_n + 1):
+        reached = np.flatnonzero(sizes >= n) if n > min_n else np.arange(len(words))
+        counts = np.maximum(sizes[reached] - n + 1, 1)
+        owner = np.repeat(reached, counts)
+        first = starts[owner] + np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts,
+                                                                   counts)
+        owners.append(owner)
+        firsts.append(first)
+        ends.append(first + np.minimum(sizes[owner], n))
+    return np.concatenate(owners), np.concatenate(firsts), np.concatenate(ends)
 
 
 class FastHashing(HashingVectorizer):
@@ -105,10 +155,18 @@ class FastHashing(HashingVectorizer):
         X.sum_duplicates()
         return X
 
+    def _columns(self, data: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """The column of each byte range of ``data``, as FeatureHasher puts a feature: the
+        absolute value of its signed hash (that of -2**31 is 2**31) modulo ``n_features``."""
+        hashes = _murmurhash3(data, starts, ends - starts).astype(np.int64)
+        return np.abs(hashes) % self.n_features
+
     def _word_ngrams_of(self, docs):
         """Each document's word n-grams, as a multiset (in another order than scikit-learn's:
         counting makes that no difference)."""
         preprocess, tokenize = self.build_preprocessor(), self.build_tokenizer()
+        if self.token_pattern == r"\S+":  # the same tokens: \s is what str.isspace says
+            tokenize = str.split
         min_n, max_n = self.ngram_range
         for doc in docs:
             tokens = tokenize(preprocess(doc))
@@ -128,9 +186,12 @@ class FastHashing(HashingVectorizer):
         words = sp.csr_matrix((np.ones(len(flat), dtype=self.dtype), np.asarray(flat, np.intp),
                                np.asarray(indptr)), shape=(len(docs), len(ids)))
         words.sum_duplicates()
-        slices = _char_wb_slices(*self.ngram_range)
-        per_word = self._hashed(map(" {} ".format(w).__getitem__, slices(len(w) + 2))
-                                for w in ids)
+        owners, firsts, ends = _char_wb_ranges(list(ids), *self.ngram_range)
+        data, byte_at = _utf8("".join(map(" {} ".format, ids)))
+        per_word = sp.csr_matrix(
+            (np.ones(len(owners), dtype=self.dtype),
+             (owners, self._columns(data, byte_at[firsts], byte_at[ends]))),
+            shape=(len(ids), self.n_features))
         X = sp.csr_matrix(words @ per_word)
         X.sum_duplicates()
         return X

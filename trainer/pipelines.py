@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -40,7 +39,7 @@ from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from .config import ConfigError, Option
 from .features import (ArticlePosition, ClaimCues, NeighbourFeatures, PageRepeats,
-                       PathTextShare, TextStatistics, neighbour_rows)
+                       PathTextShare, TextStatistics, lower_words, neighbour_rows)
 from .memo import shared_work
 from .rows import page_kinds
 
@@ -133,13 +132,15 @@ def _windowed(transformer, columns: list[str], window: int):
                      ("scale", StandardScaler())])
 
 
-_TOKEN = re.compile(r"\w+")
-
-
 def kind_tagged_words(frame: pd.DataFrame) -> list[str]:
-    """Each lower-cased word of ``text`` prefixed by its row's page kind ("spoken_", "written_")."""
-    return [" ".join(kind + "_" + w for w in _TOKEN.findall(text.lower()))
-            for kind, text in zip(page_kinds(frame["page_type"]), frame["text"])]
+    """Each lower-cased word of ``text`` prefixed by its row's page kind ("spoken_", "written_");
+    each distinct text of a kind is tagged once, as boilerplate repeats within a batch."""
+    texts = tuple(dict.fromkeys(frame["text"]))
+    words = dict(zip(texts, lower_words(texts)))
+    rows = list(zip(page_kinds(frame["page_type"]), frame["text"]))
+    tagged = {(kind, text): f"{kind}_" + f" {kind}_".join(words[text]) if words[text] else ""
+              for kind, text in dict.fromkeys(rows)}
+    return list(map(tagged.__getitem__, rows))
 
 
 def _words_by_kind(p: dict):
