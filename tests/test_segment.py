@@ -184,3 +184,53 @@ def test_html_segmentation_keeps_text_of_tag_soup(markup):
     for p in article.paragraphs:
         assert article.text[p.start:p.end] == p.text
     assert decode_html(markup) == markup
+
+
+_HIDING = ['style="display: none"', 'aria-hidden="true"', 'style="Visibility:hidden"']
+_CONTAINERS = {"div", "section", "li"}
+# Text nodes with no blank ones: the HTML parser drops some blank nodes, by their neighbours.
+_PIECES = st.sampled_from(["one", "Two words. ", "three\nfour", " five", "&amp; six"])
+_TREES = st.recursive(
+    st.lists(_PIECES, max_size=3),
+    lambda children: st.lists(st.one_of(_PIECES, st.tuples(
+        st.sampled_from(["span", "b", "a", "br", "div", "p", "h2", "section", "ul"]),
+        st.sampled_from(["", "", "", *_HIDING]), children)), max_size=4),
+    max_leaves=40)
+
+
+def _render(nodes, keep_hidden: bool, parent: str = "div", in_hidden: bool = False) -> str:
+    """Markup for ``nodes`` nested as the HTML parser keeps it, hidden elements kept or cut."""
+    out = []
+    for node in nodes:
+        if isinstance(node, str):
+            # No line break inside hidden elements: cutting them must not move later lines.
+            out.append(node.replace("\n", " ") if in_hidden else node)
+            continue
+        tag, hiding, children = node
+        if hiding and not keep_hidden:
+            continue
+        if tag in {"div", "p", "h2", "section", "ul"} and parent not in _CONTAINERS:
+            tag = "span"
+        elif tag == "a" and parent == "a":
+            tag = "b"
+        attrs = f" {hiding}" if hiding else ""
+        if tag == "br":
+            out.append(f"<br{attrs}>")
+            continue
+        inner = _render(children, keep_hidden, "li" if tag == "ul" else tag,
+                        in_hidden or bool(hiding))
+        if tag == "ul":
+            inner = f"<li>{inner}</li>"
+        out.append(f"<{tag}{attrs}>{inner}</{tag}>")
+    return "".join(out)
+
+
+@given(_TREES)
+@settings(max_examples=300, deadline=None)
+def test_hidden_elements_are_dropped_as_if_cut_from_the_markup(nodes):
+    # Their tails stay, joined to the text before them: the same paragraphs, link densities
+    # and source lines as the page without them.
+    page = "<html><body>\n<div>{}</div></body></html>"
+    hidden = segment_html(page.format(_render(nodes, keep_hidden=True)))
+    cut = segment_html(page.format(_render(nodes, keep_hidden=False)))
+    assert hidden == cut

@@ -16,6 +16,7 @@ import gzip
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain, islice
 
 from lxml import etree, html as lxml_html
 
@@ -222,7 +223,6 @@ _TOKEN_RE = re.compile(r"[a-z]+")
 _MAX_CLASS_TOKENS = 12
 _LIST_TAGS = frozenset({"li", "ul", "ol", "dl", "dd", "dt", "menu"})
 _TABLE_TAGS = frozenset({"td", "th", "table"})
-_COUNTED_TAGS = _LIST_TAGS | _TABLE_TAGS | {"a"}  # tags the walk keeps a count of
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 # No id index (collect_ids): nothing here looks elements up by id.
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=True, collect_ids=False)
@@ -232,23 +232,10 @@ _UTF8_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=T
                                 collect_ids=False, encoding="utf-8")
 
 
-def _remove_keeping_tail(el) -> None:
-    parent = el.getparent()
-    if parent is None:
-        return
-    if el.tail:
-        previous = el.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-    parent.remove(el)
-
-
 def _parse(markup: str, name: str):
     # lxml rejects str input that declares an encoding; strip the XML declaration first.
     markup = re.sub(r"^\s*<\?xml[^>]*>", "", markup, count=1)
-    if not markup.strip():
+    if not markup or markup.isspace():  # not markup.strip(), without copying the page
         return None, ""
     try:
         try:
@@ -262,35 +249,16 @@ def _parse(markup: str, name: str):
     title_el = next(root.iterdescendants("title"), None)
     title = normalise(title_el.text or "") if title_el is not None else ""
     etree.strip_elements(root, *_DROP_TAGS, with_tail=False)
-    # A Python loop over root's elements (all the walk reads) is cheaper than an XPath
-    # selecting them. Collect first: removing would derail the iterator. Removed in document
-    # order, so each tail joins the nearest kept element before it.
-    hidden = []
-    for el in root.iter(etree.Element):
-        style = el.get("style")
-        if (style is not None and _HIDDEN_STYLE.search(style)) or el.get("aria-hidden") == "true":
-            hidden.append(el)
-    for el in hidden:
-        _remove_keeping_tail(el)
     return root, title
-
-
-def _merge_tokens(el, inherited: str) -> str:
-    """Class/id tokens of ``el`` then of its ancestors (``inherited``), innermost first, capped."""
-    classes, ids = el.get("class"), el.get("id")
-    if el.get("hidden") is not None:
-        classes = f"{classes or ''} hidden"
-    elif classes is None and ids is None:
-        return inherited
-    return _merged_tokens(classes or "", ids or "", inherited)
 
 
 @lru_cache(maxsize=8192)
 def _merged_tokens(classes: str, ids: str, inherited: str) -> str:
+    """Class/id tokens of an element, then of its ancestors (``inherited``); unique, capped."""
     tokens = _TOKEN_RE.findall(f"{classes} {ids}".lower())
     if inherited:
         tokens += inherited.split(" ")
-    return " ".join(list(dict.fromkeys(tokens))[:_MAX_CLASS_TOKENS])
+    return " ".join(islice(dict.fromkeys(tokens), _MAX_CLASS_TOKENS))
 
 
 def segment_html(data: bytes | str, name: str = "<input>") -> Article:
@@ -311,11 +279,13 @@ def segment_html(data: bytes | str, name: str = "<input>") -> Article:
 
     lines: list[str] = []
     paragraphs: list[Paragraph] = []
-    # One entry per open element: (enclosing block tag, heading level, class tokens, tag path);
-    # list/table/link membership are counters. All O(1) per element.
-    stack: list[tuple[str, int, str, str]] = [("", 0, "", "")]
-    push, pop = stack.append, stack.pop
-    n_list = n_table = n_link = 0
+    # The open element's context lives in locals: its enclosing block tag, heading level,
+    # class tokens and tag path; each start saves the parent's on a stack that its end
+    # restores. List/table/link membership are counters. All O(1) per element.
+    block_tag = tokens = path = ""
+    heading = n_list = n_table = n_link = 0
+    saved: list[tuple[str, int, str, str]] = []
+    push, pop = saved.append, saved.pop
     # The block being filled: its text parts, characters inside links, and its context.
     parts: list[str] = []
     link_chars = 0
@@ -325,54 +295,84 @@ def segment_html(data: bytes | str, name: str = "<input>") -> Article:
         nonlocal link_chars, opened
         text = normalise("".join(parts))
         if text:
-            el, (block_tag, heading, tokens, path), in_list, in_table, depth = opened
+            el, block_tag, heading, tokens, path, in_list, in_table, depth = opened
             start = paragraphs[-1].end + 1 if paragraphs else 0
+            # Positional: a frozen dataclass takes keywords more slowly.
             paragraphs.append(Paragraph(
-                index=len(paragraphs), start=start, end=start + len(text), text=text,
-                tag=block_tag, heading_level=heading, in_list=in_list, in_table=in_table,
-                link_density=min(1.0, link_chars / len(text)), dom_depth=depth, path=path,
-                class_tokens=tokens, source_line=el.sourceline or 0,
+                len(paragraphs), start, start + len(text), text, block_tag, heading, in_list,
+                in_table, min(1.0, link_chars / len(text)), depth, path, tokens,
+                el.sourceline or 0,
             ))
             lines.append(text)
         parts.clear()
         link_chars = 0
         opened = None
 
+    block_tags, headings, list_tags, table_tags = _BLOCK_TAGS, _HEADINGS, _LIST_TAGS, _TABLE_TAGS
+    hidden_style, merged_tokens = _HIDDEN_STYLE.search, _merged_tokens
     # Elements only: comments, processing instructions and entities are skipped with their tails.
-    for event, el in etree.iterwalk(root, events=("start", "end"), tag=etree.Element):
+    walk = etree.iterwalk(root, events=("start", "end"), tag=etree.Element)
+    # An event's text (the element's text at its start, its tail at its end) is taken in at
+    # the next event, so that the tails of hidden elements in between can join it, as if the
+    # hidden elements were cut out of the markup (cheaper than a pass that cuts them out).
+    # Attribute names are bytes: lxml would encode a str name on every call.
+    text = owner = None
+    for event, el in chain(walk, [("stop", None)]):
+        if event == "start" and (
+                el.get(b"aria-hidden") == "true"
+                or (style := el.get(b"style")) is not None and hidden_style(style)) and saved:
+            # Hidden, and not the root (which has no parent to be cut from): skip it.
+            walk.skip_subtree()
+            next(walk)  # its end event
+            if el.tail:
+                text = (text or "") + el.tail
+            continue
+        if text and (opened is not None or not text.isspace()):
+            if opened is None:
+                opened = (owner, block_tag, heading, tokens, path, n_list > 0, n_table > 0,
+                          len(saved))
+            parts.append(text)
+            if n_link:
+                link_chars += len(text.strip())
+        if el is None:  # the sentinel after the last event
+            break
         tag = el.tag
         if event == "start":
-            block_tag, heading, tokens, path = stack[-1]
-            if tag in _BLOCK_TAGS:
+            push((block_tag, heading, tokens, path))
+            # Every counted tag but "a" is a block tag: inline elements take one test.
+            if tag in block_tags:
                 if opened is not None:
                     flush()
                 if tag != "br":
                     block_tag = tag
-            push((block_tag, _HEADINGS.get(tag, heading), _merge_tokens(el, tokens),
-                  f"{path}>{tag}" if path else tag))
-            if tag in _COUNTED_TAGS:  # one test for the many elements that are none of these
-                n_list += tag in _LIST_TAGS
-                n_table += tag in _TABLE_TAGS
-                n_link += tag == "a"
+                    if tag in headings:
+                        heading = headings[tag]
+                    elif tag in list_tags:
+                        n_list += 1
+                    elif tag in table_tags:
+                        n_table += 1
+            elif tag == "a":
+                n_link += 1
+            path = f"{path}>{tag}" if path else tag
+            classes, ids = el.get(b"class"), el.get(b"id")
+            if el.get(b"hidden") is not None:
+                tokens = merged_tokens(f"{classes or ''} hidden", ids or "", tokens)
+            elif classes is not None or ids is not None:
+                tokens = merged_tokens(classes or "", ids or "", tokens)
             text = el.text
         else:
-            pop()
-            if tag in _COUNTED_TAGS:
-                n_list -= tag in _LIST_TAGS
-                n_table -= tag in _TABLE_TAGS
-                n_link -= tag == "a"
-            if opened is not None and tag in _BLOCK_TAGS:
-                flush()
+            block_tag, heading, tokens, path = pop()
+            if tag in block_tags:
+                if opened is not None:
+                    flush()
+                if tag in list_tags:
+                    n_list -= 1
+                elif tag in table_tags:
+                    n_table -= 1
+            elif tag == "a":
+                n_link -= 1
             text = el.tail
-        if not text:
-            continue
-        if opened is None:
-            if text.isspace():
-                continue
-            opened = (el, stack[-1], n_list > 0, n_table > 0, len(stack) - 1)
-        parts.append(text)
-        if n_link:
-            link_chars += len(text.strip())
+        owner = el
     if opened is not None:
         flush()
     return Article("html", "\n".join(lines), paragraphs, title)
