@@ -41,10 +41,10 @@ from tqdm import tqdm
 
 import trainer
 
+from .accelerate import accelerate
 from .atomic import replacing
 from .bundle import Bundle, BundleError, load_bundle
 from .lean import refusing_pyarrow
-from .accelerate import accelerate
 from .memo import shared_work
 from .rows import articles_frame
 from .segment import Article, InputError, segment
