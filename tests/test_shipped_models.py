@@ -37,9 +37,6 @@ def _seed_prediction():
     return result["paragraphs"], gold
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (issue 3): the claim model's written-page "
-                   "threshold (0.48, chosen on validation and out-of-fold web paragraphs) drops "
-                   "one of the seed's 8 claims, a forecast attributed to Putin (score 0.32)")
 def test_main_job_marks_the_seed_news_paragraphs_as_claims():
     predicted, gold = _seed_prediction()
     threshold = load_bundle(MODELS / "claim").threshold

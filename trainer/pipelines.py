@@ -320,8 +320,8 @@ class ContextStackingClassifier(ClassifierMixin, BaseEstimator):
     not learned from.
 
     After ``fit``, ``oof_proba_`` holds the training rows' positive-class probabilities from
-    their out-of-fold stage-1 scores (stage 2 is low-capacity, so these are close to scores
-    on unseen groups); training uses them to choose thresholds and drops them before saving.
+    stages 1 and 2 both fitted without their group (as on unseen sites or documents);
+    training uses them to choose thresholds and drops them before saving.
     """
 
     def __init__(self, features, classifier, window=2, folds=5, final_estimator=None,
@@ -355,9 +355,9 @@ class ContextStackingClassifier(ClassifierMixin, BaseEstimator):
         train, y_train = matrix[labelled], y[labelled]
         groups = np.asarray(X[self.group])[labelled]
         params = _fit_params(self.classifier, weights)
+        folds = group_folds(groups, self.folds, self.random_state)
         oof = cross_val_predict(
-            clone(self.classifier), train, y_train, groups=groups, params=params,
-            cv=group_folds(groups, self.folds, self.random_state),
+            clone(self.classifier), train, y_train, groups=groups, params=params, cv=folds,
             method="decision_function" if hasattr(self.classifier, "decision_function")
             else "predict_proba")
         if oof.ndim == 2:
@@ -374,11 +374,15 @@ class ContextStackingClassifier(ClassifierMixin, BaseEstimator):
         context = self._context(X, scores)[labelled]
         self.context_scale_ = StandardScaler().fit(context)
         context = self.context_scale_.transform(context)
-        self.final_estimator_ = final.fit(context, y_train, **_fit_params(final, weights))
-        # Probabilities of the labelled rows from their out-of-fold stage-1 scores: as on
-        # sites or documents never seen in training (NaN for context rows).
+        final_params = _fit_params(final, weights)
+        self.final_estimator_ = final.fit(context, y_train, **final_params)
+        # Probabilities of the labelled rows as on sites or documents never seen in training
+        # (NaN for context rows): stage 2 is cross-validated over the same folds too, as a
+        # flexible one (gradient boosting) fits its own training rows far better than new ones.
         self.oof_proba_ = np.full(len(y), np.nan)
-        self.oof_proba_[labelled] = self.final_estimator_.predict_proba(context)[:, 1]
+        self.oof_proba_[labelled] = cross_val_predict(
+            clone(final), context, y_train, groups=groups, params=final_params,
+            cv=folds, method="predict_proba")[:, 1]
         return self
 
     def _context(self, X, scores: np.ndarray) -> np.ndarray:

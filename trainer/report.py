@@ -154,8 +154,8 @@ def write_validation_report(folder: Path, cfg: dict, metrics: dict, threshold: f
     lines += ["## Validation split", ""] + paragraph_markdown(metrics["validation"], label_names)
     if metrics.get("training_folds"):
         lines += ["", "## Training rows, out of fold", "",
-                  "Stage 2 on out-of-fold stage-1 scores (group folds: each document or site "
-                  "scored by a stage 1 that never saw it).", ""]
+                  "Both stages cross-validated over group folds: each document or site "
+                  "scored by a model that never saw it.", ""]
         lines += _class_table(metrics["training_folds"]["per_source"], label_names, "source")
     lines += ["", "![confusion matrix](plots/confusion_matrix.png) "
               "![precision-recall](plots/precision_recall.png) "
