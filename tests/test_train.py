@@ -247,3 +247,23 @@ def test_choose_thresholds_per_kind_on_the_rows_each_kind_names():
     # written on both: scores 0.3 and 0.5 are claims, 0.2 and 0.1 not (the -1 row is context).
     assert choose_thresholds(policy, rows) == (0.3, {"spoken": 0.6, "written": 0.3})
     assert choose_thresholds(dict(policy, by_kind=False), rows) == (0.3, {})
+
+
+def test_out_of_fold_probabilities_come_from_stage_2_models_that_never_saw_the_row(tmp_path):
+    """A stage 2 that memorises its training rows (a full decision tree) must not score them:
+    the thresholds chosen on training folds would see perfect scores."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    from trainer.dataset import load_dataset
+    from trainer.pipelines import build_model
+
+    rows = load_dataset(toy_dataset(tmp_path / "data"))["train"].to_pandas()
+    y = rows["content"].to_numpy().copy()
+    flipped = np.random.default_rng(0).random(len(y)) < 0.2
+    y[flipped] = 1 - y[flipped]
+    model = build_model(load_train_config(write_config(tmp_path)))
+    model.set_params(final_estimator=DecisionTreeClassifier(random_state=0)).fit(rows, y)
+    # Scored in sample, the tree would give the flipped labels back; out of fold, mostly not.
+    agrees = (model.oof_proba_ >= 0.5) == (y == 1)
+    assert agrees[~flipped].mean() > 0.6
+    assert agrees[flipped].mean() < 0.5
