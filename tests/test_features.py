@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 import scipy.sparse as sp
 from sklearn.compose import ColumnTransformer
-from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -100,7 +100,7 @@ TRICKY_TEXTS = ["", " ", "A", "Ä.", "x.. y", "end...", "Hi! You? ok", "_Abc a_B
                 "¿Qué? «Sí»", "日本語 テキスト。", "x.\x1cY", "A\u0301B", "__init__ Foo", "(A) [B] 'C'"]
 
 
-@pytest.mark.parametrize("text", TRICKY_TEXTS)
+@pytest.mark.parametrize("text", TRICKY_TEXTS + ["A long one. " * 300])
 def test_text_statistics_count_what_their_patterns_match(text):
     _check_counts_against_patterns(text)
 
@@ -118,13 +118,30 @@ def _check_counts_against_patterns(text):
 
     stats = dict(zip(TextStatistics.names, TextStatistics._describe_all((text,))[0]))
     chars, letters = max(len(text), 1), len(text) - count(r"[\W\d_]")
-    n_words = max(len(re.findall(r"\w+", text.lower())), 1)
+    words = re.findall(r"\w+", text.lower())
+    n_words = max(len(words), 1)
+    assert stats["log_chars"] == math.log1p(len(text))
+    assert stats["log_words"] == math.log1p(len(words))
+    assert stats["mean_word_length"] == sum(map(len, words)) / n_words
+    assert stats["stopword_density"] == sum(w in ENGLISH_STOP_WORDS for w in words) / n_words
+    assert stats["ends_sentence"] == float(re.search(r"[.!?…\"”’')]\s*$", text) is not None)
+    assert stats["starts_uppercase"] == float(text[:1].isupper())
     assert stats["punctuation_ratio"] == count(r"[^\w\s]") / chars
     assert stats["digit_ratio"] == count(r"\d") / chars
     assert stats["uppercase_ratio"] == (count(r"[A-ZÀ-ÖØ-Þ]") / letters if letters else 0.0)
     assert stats["log_sentences"] == math.log1p(count(r"[.!?…]+(?=\s|$)"))
     assert stats["capitalised_word_ratio"] == count(r"\b[A-ZÀ-ÖØ-Þ]\w*") / n_words
     assert stats["separator_ratio"] == count(r"[|•·»›«‹/\\>]") / chars
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=30), max_size=6))
+def test_text_statistics_of_texts_together_are_those_of_each_alone(texts):
+    """All texts are counted in one buffer: nothing may cross from one text to the next."""
+    together = TextStatistics._describe_all(tuple(texts))
+    alone = [TextStatistics._describe_all((text,)) for text in texts]
+    assert together.shape == (len(texts), len(TextStatistics.names))
+    assert together.tobytes() == b"".join(row.tobytes() for row in alone)
 
 
 def test_claim_cues_count_numbers_attribution_and_opinion():
@@ -153,6 +170,27 @@ def test_page_repeats_finds_teaser_headlines_and_masked_repeats():
     assert features["log_pattern_repeats"].tolist() == [0, 0, 0, 0, np.log(2), 0, 0, np.log(2)]
     assert features["log_same_first_word"].tolist() == [0, 0, 0, np.log(2), np.log(2), 0,
                                                         np.log(2), np.log(2)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("ab"), st.sampled_from(
+    ["", "x", "x y", "x y z w", "x y z w v", "y z w v", "x 1 z w", "x 22 z w v", "X, y"])),
+    min_size=1, max_size=10), st.integers(0, 3))
+def test_page_repeats_mark_pairs_that_start_alike_within_the_window(rows, window):
+    frame = pd.DataFrame(rows, columns=["article_id", "text"])
+    frame["index"] = frame.groupby("article_id").cumcount()
+    got = PageRepeats(window=window).fit_transform(frame)[:, 1]
+    words = [re.findall(r"\w+", re.sub(r"\d+", "0", text.lower())) for text in frame["text"]]
+
+    def alike(i, j):
+        shorter, longer = sorted((words[i], words[j]), key=len)
+        return len(longer) >= 4 and 0 < len(shorter) and longer[:len(shorter)] == shorter
+
+    expected = [any(alike(i, j) for j in range(len(frame)) if j != i
+                    and frame["article_id"][j] == frame["article_id"][i]
+                    and abs(frame["index"][j] - frame["index"][i]) <= window)
+                for i in range(len(frame))]
+    assert got.tolist() == [float(e) for e in expected]
 
 
 def test_path_text_share_sums_text_by_slot_and_container_within_articles():

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections import defaultdict
 from math import log1p
 
 import numpy as np
@@ -80,6 +79,13 @@ class _CharClasses(dict):
 
 _CHAR_CLASSES = _CharClasses()
 
+# Texts whose statistics are counted together: the buffers stay a few MB on a training set.
+_TEXTS_AT_ONCE = 8192
+# By class letter (a byte of a translation, "#" between texts): what may follow a sentence end,
+# and what may come before a capitalised word.
+_IS_SPACE_OR_END = np.isin(np.arange(256), [ord(" "), ord("#")])
+_IS_NO_WORD = np.isin(np.arange(256), [ord(c) for c in " .|,#"])
+
 
 def _text_cells(estimator, X, reset: bool) -> np.ndarray:
     """``X`` as a 2-D object array of strings, after the usual scikit-learn input checks."""
@@ -140,11 +146,6 @@ class _ColumnwiseText(TransformerMixin, BaseEstimator):
     @classmethod
     def _describe_all(cls, texts: tuple[str, ...]) -> np.ndarray:
         """One row of features per text."""
-        return np.array(list(map(cls._describe, texts, lower_words(texts))), dtype=np.float64)
-
-    @staticmethod
-    def _describe(text: str, words: list[str]) -> tuple[float, ...]:
-        """The features of ``text``, whose lower-cased words are ``words``."""
         raise NotImplementedError
 
     def get_feature_names_out(self, input_features=None):
@@ -172,33 +173,63 @@ class TextStatistics(_ColumnwiseText):
              "uppercase_ratio", "stopword_density", "ends_sentence", "log_sentences",
              "capitalised_word_ratio", "starts_uppercase", "separator_ratio")
 
+    @classmethod
+    def _describe_all(cls, texts: tuple[str, ...]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, len(cls.names)))
+        words = lower_words(texts)
+        step = _TEXTS_AT_ONCE
+        return np.concatenate([cls._describe_some(texts[i:i + step], words[i:i + step])
+                               for i in range(0, len(texts), step)])
+
     @staticmethod
-    def _describe(text: str, words: list[str]) -> tuple[float, ...]:
-        n_chars = len(text)
-        chars = max(n_chars, 1)
-        n_words = max(len(words), 1)
-        classes = text.translate(_CHAR_CLASSES)
-        upper, separators = classes.count("U"), classes.count("|")
-        letters = upper + classes.count("l")
-        # Sentence ends, r"[.!?…]+(?=\s|$)": runs of sentence punctuation followed by a space
-        # or the end. Capitalised words, r"\b[A-ZÀ-ÖØ-Þ]\w*": upper-case letters that start
-        # the text or follow a character that is no word character.
-        sentence_ends = classes.count(". ") + classes.endswith(".")
-        capitalised = classes.startswith("U") + sum(map(classes.count, (" U", ".U", "|U", ",U")))
-        return (
-            log1p(n_chars),
-            log1p(len(words)),
-            sum(map(len, words)) / n_words,
-            (separators + classes.count(".") + classes.count(",")) / chars,
-            classes.count("0") / chars,
-            upper / letters if letters else 0.0,
-            sum(map(ENGLISH_STOP_WORDS.__contains__, words)) / n_words,
-            float(text.rstrip().endswith(_SENTENCE_FINAL)),
-            log1p(sentence_ends),
-            capitalised / n_words,
-            float(text[:1].isupper()),
+    def _describe_some(texts: tuple[str, ...], words: list[list[str]]) -> np.ndarray:
+        """The features of some texts (at least one), whose lower-cased words are ``words``."""
+        # The character classes of all texts in one buffer, each text followed by "#" (no
+        # class): NumPy counts a class or a pair of classes in every text at once, where
+        # counting text by text in Python took most of the time. Segment i (text i and its
+        # "#") is never empty, as np.add.reduceat needs.
+        n = len(texts)
+        n_chars = np.fromiter(map(len, texts), dtype=np.intp, count=n)
+        classes = np.frombuffer(
+            "#".join([text.translate(_CHAR_CLASSES) for text in texts] + [""]).encode("ascii"),
+            dtype=np.uint8)
+        starts = np.cumsum(n_chars + 1) - (n_chars + 1)
+
+        def count(mask: np.ndarray) -> np.ndarray:
+            return np.add.reduceat(mask, starts, dtype=np.intp)
+
+        upper, lower, digits, separators, stops, others = (
+            count(classes == ord(c)) for c in "Ul0|.,")
+        letters = upper + lower
+        # Sentence ends, r"[.!?…]+(?=\s|$)": the last of a run of sentence punctuation, before
+        # a space or the end. Capitalised words, r"\b[A-ZÀ-ÖØ-Þ]\w*": upper-case letters at
+        # the start or after a character that is no word character.
+        after = np.append(classes[1:], ord("#"))
+        before = np.insert(classes[:-1], 0, ord("#"))
+        sentence_ends = count((classes == ord(".")) & _IS_SPACE_OR_END[after])
+        capitalised = count((classes == ord("U")) & _IS_NO_WORD[before])
+        n_words = np.fromiter(map(len, words), dtype=np.intp, count=n)
+        word_chars = np.fromiter(map(len, map("".join, words)), dtype=np.intp, count=n)
+        # Stopwords of all texts in one go, summed by the text they come from.
+        is_stopword = map(ENGLISH_STOP_WORDS.__contains__, itertools.chain.from_iterable(words))
+        stopwords = np.bincount(np.repeat(np.arange(n), n_words),
+                                np.fromiter(is_stopword, dtype=bool, count=n_words.sum()), n)
+        chars, some_words = np.maximum(n_chars, 1), np.maximum(n_words, 1)
+        return np.column_stack([
+            _log1p(n_chars),
+            _log1p(n_words),
+            word_chars / some_words,
+            (separators + stops + others) / chars,
+            digits / chars,
+            np.divide(upper, letters, out=np.zeros(n), where=letters > 0),
+            stopwords / some_words,
+            np.fromiter((t.rstrip().endswith(_SENTENCE_FINAL) for t in texts), np.float64, n),
+            _log1p(sentence_ends),
+            capitalised / some_words,
+            np.fromiter((t[:1].isupper() for t in texts), np.float64, n),
             separators / chars,
-        )
+        ])
 
 
 # Cues of check-worthy factual statements (the claim guideline's examples: numbers, dates,
@@ -285,10 +316,15 @@ _LOG1P = np.array([log1p(k) for k in range(1024)])
 
 def _log1p(counts: np.ndarray) -> np.ndarray:
     """``math.log1p`` of every count, looked up in a table of its values (bit for bit the
-    same, where calling it 21 times a text was a seventh of the claim cues' time)."""
-    top = int(counts.max(initial=0))
-    table = _LOG1P if top < len(_LOG1P) else np.array([log1p(k) for k in range(top + 1)])
-    return table[counts]
+    same, where calling it 21 times a text was a seventh of the claim cues' time); the few
+    counts past the table (text lengths) one by one."""
+    if counts.max(initial=0) < len(_LOG1P):
+        return _LOG1P[counts]
+    small = counts < len(_LOG1P)
+    result = np.empty(counts.shape)
+    result[small] = _LOG1P[counts[small]]
+    result[~small] = [log1p(k) for k in counts[~small].tolist()]
+    return result
 
 
 # --------------------------------------------------------------------------- articles
@@ -338,10 +374,16 @@ def _article_keys(estimator, X, reset: bool):
 
 def _groups(*keys) -> np.ndarray:
     """Each row's group: rows with the same values in all ``keys`` (one value per row each)
-    share one, numbered from 0 in order of first appearance. A dict does it in C, where a
-    pandas groupby spends more time setting up than grouping a batch."""
-    number = defaultdict(itertools.count().__next__)
-    return np.fromiter(map(number.__getitem__, zip(*keys)), dtype=np.intp, count=len(keys[0]))
+    share one, numbered from 0 in order of first appearance. ``pd.factorize`` numbers each
+    key in C (a groupby spends more time setting up than grouping a batch); two keys' numbers
+    make one number, numbered again."""
+    groups = None
+    for key in keys:
+        values = key if isinstance(key, np.ndarray) else np.array(key, dtype=object)
+        codes = pd.factorize(values, use_na_sentinel=False)[0]
+        groups = codes if groups is None else \
+            pd.factorize(groups * (codes.max(initial=0) + 1) + codes)[0]
+    return groups
 
 
 def _group_sizes(*keys) -> np.ndarray:
@@ -394,8 +436,8 @@ class ArticlePosition(_ArticleTransformer):
     def _keys(self, X, reset: bool) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
         """Each row's article (a number), order and text, after the usual input checks."""
         X, articles, order = _article_keys(self, X, reset)
-        texts = tuple(str(t) for t in check_array(_select(X, self.text, "text").reshape(-1, 1),
-                                                  dtype=None).ravel())
+        texts = tuple(map(str, check_array(_select(X, self.text, "text").reshape(-1, 1),
+                                           dtype=None).ravel()))
         return _groups(articles), order, texts
 
     def transform(self, X):
@@ -438,6 +480,13 @@ class ArticlePosition(_ArticleTransformer):
 _DIGITS = re.compile(r"\d+")
 
 
+def _masked_words(text: str, words: list[str]) -> list[str]:
+    """The words of ``text`` once its runs of digits are masked as "0", given its lower-cased
+    ``words``, which they are where it has no digit (lower-casing makes none): most texts are
+    not split again."""
+    return _WORD.findall(_DIGITS.sub("0", text.lower())) if _DIGIT.search(text) else words
+
+
 class PageRepeats(_ArticleTransformer):
     """Whether a paragraph repeats the pattern of other paragraphs on its page.
 
@@ -467,24 +516,34 @@ class PageRepeats(_ArticleTransformer):
     def transform(self, X):
         check_is_fitted(self)
         X, articles, order = _article_keys(self, X, reset=False)
-        texts = check_array(_select(X, self.text, "text").reshape(-1, 1), dtype=None).ravel()
-        masked = {t: _WORD.findall(_DIGITS.sub("0", str(t).lower())) for t in set(texts)}
+        texts = tuple(map(str, check_array(_select(X, self.text, "text").reshape(-1, 1),
+                                           dtype=None).ravel()))
+        distinct = tuple(dict.fromkeys(texts))
+        masked = dict(zip(distinct, map(_masked_words, distinct, lower_words(distinct))))
         words = [masked[t] for t in texts]
-        article_ids = _groups(articles).tolist()
+        article_ids = _groups(articles)
         repeats = _group_sizes(article_ids, [" ".join(w) for w in words])
         first = [w[0] if 0 < len(w) <= self.short_words else "" for w in words]
         same_first = np.where(np.array(first, dtype=object) == "", 1,
                               _group_sizes(article_ids, first))
-        sequence = np.lexsort((order, article_ids)).tolist()
-        heads = [w[0] if w else "" for w in words]  # a prefix starts with the same word
+        return np.column_stack([np.log1p(repeats - 1), self._nearby(words, article_ids, order),
+                                np.log1p(same_first - 1)])
+
+    def _nearby(self, words: list[list[str]], article_ids: np.ndarray,
+                order: np.ndarray) -> np.ndarray:
+        """1 where a paragraph within ±window of the same article starts alike, else 0. Pairs
+        are found with NumPy by their first words; only those are compared in Python."""
+        sequence = np.lexsort((order, article_ids))
+        article_in_order = article_ids[sequence]
+        heads = np.array([w[0] if w else "" for w in words], dtype=object)[sequence]
         nearby = np.zeros(len(words))
-        for a, i in enumerate(sequence):
-            for j in sequence[a + 1:a + 1 + self.window]:
-                if article_ids[j] != article_ids[i]:
-                    break
-                if heads[i] == heads[j] and self._starts_alike(words[i], words[j]):
+        for offset in range(1, self.window + 1):
+            pairs = np.flatnonzero((article_in_order[offset:] == article_in_order[:-offset])
+                                   & (heads[offset:] == heads[:-offset]))
+            for i, j in zip(sequence[pairs].tolist(), sequence[pairs + offset].tolist()):
+                if self._starts_alike(words[i], words[j]):
                     nearby[i] = nearby[j] = 1.0
-        return np.column_stack([np.log1p(repeats - 1), nearby, np.log1p(same_first - 1)])
+        return nearby
 
     def _starts_alike(self, one: list[str], other: list[str]) -> bool:
         shorter, longer = (one, other) if len(one) <= len(other) else (other, one)
@@ -519,19 +578,22 @@ class PathTextShare(_ArticleTransformer):
         columns = []
         for name, key in (("article", self.article), ("path", self.path), ("text", self.text)):
             values = check_array(_select(X, key, name).reshape(-1, 1), dtype=None).ravel()
-            columns.append([str(v) for v in values])
+            columns.append(list(map(str, values)))
         return tuple(columns)
 
     def transform(self, X):
         check_is_fitted(self)
         articles, paths, texts = self._columns(X, reset=False)
         length = np.fromiter(map(len, texts), dtype=np.float64, count=len(texts))
-        total = np.maximum(_group_sums(length, articles), 1.0)
-        parents = [path.rsplit(">", 1)[0] for path in paths]
-        grandparents = [path.rsplit(">", 2)[0] for path in paths]
-        shares = [_group_sums(length, articles, key) / total
-                  for key in (paths, parents, grandparents)]
-        same_path = _groups(articles, paths)
+        article = _groups(articles)
+        total = np.maximum(_group_sums(length, article), 1.0)
+        # Each row's slot and containers as numbers; containers are cut from the few distinct
+        # paths of a batch, not from every row's.
+        slot, slots = pd.factorize(np.array(paths, dtype=object))
+        parent, grandparent = (_groups([path.rsplit(">", k)[0] for path in slots])[slot]
+                               for k in (1, 2))
+        shares = [_group_sums(length, article, key) / total for key in (slot, parent, grandparent)]
+        same_path = _groups(article, slot)
         count = np.bincount(same_path)[same_path].astype(np.float64)
         mean = np.bincount(same_path, weights=length)[same_path] / count
         return np.column_stack(shares + [np.log1p(count), np.log1p(mean)])

@@ -404,10 +404,12 @@ class ContextStackingClassifier(ClassifierMixin, BaseEstimator):
         mean = by_article.transform("mean").to_numpy()
         columns += [mean, scores - mean, by_article.transform("max").to_numpy(),
                     by_article.rank(pct=True).to_numpy()]
-        if self.context_features_ is not None:
-            extra = self.context_features_.transform(X)
-            columns += list((extra.toarray() if hasattr(extra, "toarray") else extra).T)
-        return np.column_stack(columns)
+        context = np.column_stack(columns)
+        if self.context_features_ is None:
+            return context
+        extra = self.context_features_.transform(X)
+        # Side by side as a whole: column by column, copying hundreds of them took long.
+        return np.hstack([context, extra.toarray() if hasattr(extra, "toarray") else extra])
 
     def _final_inputs(self, X) -> np.ndarray:
         check_is_fitted(self)
