@@ -131,8 +131,10 @@ def test_train_learns_the_signal_and_stores_threshold_and_config(workspace):
     assert bundle.manifest["config"] == json.loads(json.dumps(cfg))
     assert bundle.manifest["metrics"]["search"]["best_params"]["alpha"] in (1e-4, 1e-3)
     assert {s["name"] for s in bundle.manifest["sources"]} == set(SOURCES)
-    assert (Path(result["path"]) / "report.md").is_file()
     assert (Path(result["path"]) / "plots" / "calibration.png").is_file()
+    # Its threshold is chosen on validation rows: no out-of-fold scores are computed for it.
+    assert bundle.manifest["metrics"]["training_folds"] is None
+    assert "out of fold" not in (Path(result["path"]) / "report.md").read_text()
 
     test = pd.DataFrame(load_train_rows(workspace, "test"))
     scores = bundle.model.predict_proba(test)[:, 1]
@@ -262,7 +264,8 @@ def test_out_of_fold_probabilities_come_from_stage_2_models_that_never_saw_the_r
     flipped = np.random.default_rng(0).random(len(y)) < 0.2
     y[flipped] = 1 - y[flipped]
     model = build_model(load_train_config(write_config(tmp_path)))
-    model.set_params(final_estimator=DecisionTreeClassifier(random_state=0)).fit(rows, y)
+    model.set_params(final_estimator=DecisionTreeClassifier(random_state=0), out_of_fold=True)
+    model.fit(rows, y)
     # Scored in sample, the tree would give the flipped labels back; out of fold, mostly not.
     agrees = (model.oof_proba_ >= 0.5) == (y == 1)
     assert agrees[~flipped].mean() > 0.6

@@ -223,7 +223,7 @@ def claim_baseline_scores(cfg: dict, data, split_rows: pd.DataFrame) -> tuple[np
     from .baselines import checkthat_baseline
     from .bundle import kind_thresholds
     from .pipelines import group_folds
-    from .train import choose_thresholds, load_rows, targets
+    from .train import choose_thresholds, load_rows, targets, uses_training_folds
 
     exclude = cfg["data"]["exclude_sources"]
     train_rows = load_rows(data, "train", "claim", exclude)
@@ -239,7 +239,7 @@ def claim_baseline_scores(cfg: dict, data, split_rows: pd.DataFrame) -> tuple[np
     rows = {"validation": (targets(validation, "claim"),
                            baseline.decision_function(validation["text"]),
                            validation["source"], validation["page_type"])}
-    if policy["by_kind"] and {"training_folds", "both"} & set(policy["chosen_on"].values()):
+    if uses_training_folds(policy):
         y = targets(train_rows, "claim")
         groups = train_rows["group"].to_numpy()
         oof = cross_val_predict(checkthat_baseline(), train_rows["text"], y, groups=groups,

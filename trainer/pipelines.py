@@ -319,14 +319,15 @@ class ContextStackingClassifier(ClassifierMixin, BaseEstimator):
     convention): they get features and scores, so their neighbours see them, but they are
     not learned from.
 
-    After ``fit``, ``oof_proba_`` holds the training rows' positive-class probabilities from
-    stages 1 and 2 both fitted without their group (as on unseen sites or documents);
-    training uses them to choose thresholds and drops them before saving.
+    With ``out_of_fold``, ``fit`` also sets ``oof_proba_``: the training rows'
+    positive-class probabilities from stages 1 and 2 both fitted without their group (as on
+    unseen sites or documents). Training uses them to choose thresholds and drops them
+    before saving; they cost ``folds`` more stage-2 fits and their inputs' memory.
     """
 
     def __init__(self, features, classifier, window=2, folds=5, final_estimator=None,
                  context_features=None, article="article_id", order="index", group="group",
-                 random_state=None):
+                 out_of_fold=False, random_state=None):
         self.features = features
         self.classifier = classifier
         self.window = window
@@ -336,6 +337,7 @@ class ContextStackingClassifier(ClassifierMixin, BaseEstimator):
         self.article = article
         self.order = order
         self.group = group
+        self.out_of_fold = out_of_fold
         self.random_state = random_state
 
     def fit(self, X, y, sample_weight=None):
@@ -376,13 +378,13 @@ class ContextStackingClassifier(ClassifierMixin, BaseEstimator):
         context = self.context_scale_.transform(context)
         final_params = _fit_params(final, weights)
         self.final_estimator_ = final.fit(context, y_train, **final_params)
-        # Probabilities of the labelled rows as on sites or documents never seen in training
-        # (NaN for context rows): stage 2 is cross-validated over the same folds too, as a
-        # flexible one (gradient boosting) fits its own training rows far better than new ones.
-        self.oof_proba_ = np.full(len(y), np.nan)
-        self.oof_proba_[labelled] = cross_val_predict(
-            clone(final), context, y_train, groups=groups, params=final_params,
-            cv=folds, method="predict_proba")[:, 1]
+        if self.out_of_fold:
+            # NaN for context rows. Stage 2 is cross-validated over the same folds too: a
+            # flexible one (gradient boosting) fits its own training rows far better than new ones.
+            self.oof_proba_ = np.full(len(y), np.nan)
+            self.oof_proba_[labelled] = cross_val_predict(
+                clone(final), context, y_train, groups=groups, params=final_params,
+                cv=folds, method="predict_proba")[:, 1]
         return self
 
     def _context(self, X, scores: np.ndarray) -> np.ndarray:

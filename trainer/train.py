@@ -283,6 +283,12 @@ def choose_threshold(policy: dict, y: np.ndarray, scores: np.ndarray, sources,
     return best_threshold(y[chosen], scores[chosen], metric=metric)
 
 
+def uses_training_folds(policy: dict) -> bool:
+    """Whether a threshold policy chooses a threshold on the training rows' out-of-fold scores."""
+    return policy["by_kind"] and policy["policy"] != "fixed" \
+        and bool({"training_folds", "both"} & set(policy["chosen_on"].values()))
+
+
 def choose_thresholds(policy: dict, rows: dict[str, tuple]) -> tuple[float, dict[str, float]]:
     """The threshold, and with ``policy["by_kind"]`` one per page kind.
 
@@ -350,7 +356,7 @@ def _train(cfg: dict) -> TrainResult:
              train_rows["article_id"].nunique(), (y_validation != UNLABELLED).sum())
     weights = sample_weights(train_rows, cfg["weights"]["sources"])
 
-    model = build_model(cfg)
+    model = build_model(cfg).set_params(out_of_fold=uses_training_folds(cfg["threshold"]))
     search = None
     if cfg["search"]["method"] != "none":
         log.info("searching %s over %s", cfg["search"]["method"], cfg["search"]["params"])
@@ -364,20 +370,20 @@ def _train(cfg: dict) -> TrainResult:
     fit_seconds = time.perf_counter() - fit_started
 
     log.info("scoring the validation split")
+    stacked = model
     scores = model.predict_proba(validation_rows)[:, 1]
     if cfg["calibration"]["method"] != "none":
         log.info("calibrating (%s) on the validation split", cfg["calibration"]["method"])
         model = HeldOutCalibration(model, cfg["calibration"]["method"]).fit(
             validation_rows, y_validation)
         scores = model.calibrate(scores)
-    # Out-of-fold probabilities of the training rows; not needed for prediction.
-    oof = model.oof_proba_ if not isinstance(model, HeldOutCalibration) \
-        else model.calibrate(model.estimator.oof_proba_)
-    del (model.estimator if isinstance(model, HeldOutCalibration) else model).oof_proba_
-    threshold, thresholds = choose_thresholds(cfg["threshold"], {
-        "validation": (y_validation, scores, validation_rows["source"],
-                       validation_rows["page_type"]),
-        "training_folds": (y_train, oof, train_rows["source"], train_rows["page_type"])})
+    rows = {"validation": (y_validation, scores, validation_rows["source"],
+                           validation_rows["page_type"])}
+    if stacked.out_of_fold:  # not needed for prediction: not saved
+        oof = stacked.oof_proba_ if model is stacked else model.calibrate(stacked.oof_proba_)
+        del stacked.oof_proba_
+        rows["training_folds"] = (y_train, oof, train_rows["source"], train_rows["page_type"])
+    threshold, thresholds = choose_thresholds(cfg["threshold"], rows)
     labelled, train_labelled = y_validation != UNLABELLED, y_train != UNLABELLED
     cut = kind_thresholds(threshold, thresholds, validation_rows["page_type"])
     train_cut = kind_thresholds(threshold, thresholds, train_rows["page_type"])
@@ -385,7 +391,8 @@ def _train(cfg: dict) -> TrainResult:
         "validation": paragraph_metrics(validation_rows[labelled], scores[labelled],
                                         cut[labelled], task),
         "training_folds": paragraph_metrics(train_rows[train_labelled], oof[train_labelled],
-                                            train_cut[train_labelled], task),
+                                            train_cut[train_labelled], task)
+        if stacked.out_of_fold else None,
         "search": search,
         "training": {"rows": int(len(train_rows)),
                      "labelled_rows": int((y_train != UNLABELLED).sum()),
