@@ -1,12 +1,15 @@
 """The faster stand-ins must give scikit-learn's output bit for bit."""
 
 import numpy as np
+import pandas as pd
+from hypothesis import given, settings, strategies as st
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
-from trainer.accelerate import FastTrees, accelerate
+from trainer.accelerate import FastKindWords, FastTrees, accelerate
 from trainer.hashing import FastCounting, FastHashing
 
 
@@ -32,3 +35,36 @@ def test_fast_trees_predict_the_same_probabilities():
     assert type(model) is FastTrees
     np.testing.assert_array_equal(model.predict_proba(X), expected)
     np.testing.assert_array_equal(model.predict_proba(X[:1]), expected[:1])
+
+
+def _kind_words_pipeline():
+    from trainer.pipelines import _words_by_kind
+    return _words_by_kind({"n_features": 2**10})
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["transcript", "news", "blog", "debate"]),
+                          st.sampled_from(["", "Hello world", "x", "Ünï 日本 x_y 1,2"])
+                          | st.text(alphabet=st.characters(exclude_categories=("Cs",)),
+                                    max_size=20)),
+                min_size=1, max_size=10))
+def test_fast_kind_words_give_the_plain_pipelines_matrix(rows):
+    frame = pd.DataFrame(rows, columns=["page_type", "text"])
+    expected = _kind_words_pipeline().fit(frame).transform(frame)
+    model = _kind_words_pipeline().fit(frame)
+    accelerate(model)
+    assert type(model) is FastKindWords
+    got = model.transform(frame)
+    assert type(got) is type(expected) and got.has_canonical_format
+    for attribute in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(got, attribute), getattr(expected, attribute))
+        assert getattr(got, attribute).dtype == getattr(expected, attribute).dtype
+
+
+def test_other_pipelines_stay_scikit_learns():
+    X = np.arange(12.0).reshape(6, 2)
+    model = Pipeline([("scale", StandardScaler())]).fit(X)
+    expected = model.transform(X)
+    accelerate(model)
+    assert type(model) is Pipeline
+    np.testing.assert_array_equal(model.transform(X), expected)

@@ -257,3 +257,17 @@ def test_kind_tagged_words_tag_every_word_of_the_row(rows):
     kinds = page_kinds(frame["page_type"])
     assert got == [" ".join(kind + "_" + w for w in re.findall(r"\w+", text.lower()))
                    for kind, text in zip(kinds, frame["text"])]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(CUE_TEXTS[20:] + ["1", "A", "Bob", "AB", "2019,", "x\x00", "\x00Y"])
+                | st.text(alphabet=st.sampled_from("aAbZ19208 ,;'.$%\"?!\x00\n"), max_size=12),
+                max_size=8))
+def test_claim_cues_of_texts_together_are_those_of_each_alone(texts):
+    """All texts are searched joined: no match may cross from one text to the next, nor start
+    or stop at a text's edge where it would not in the text alone."""
+    together = ClaimCues._describe_all(tuple(texts))
+    alone = [ClaimCues._describe_all((text,)) for text in texts]
+    assert together.shape == (len(texts), len(ClaimCues.names))
+    assert together.tobytes() == b"".join(row.tobytes() for row in alone)
+    assert together.tolist() == [_claim_cues_as_written(text) for text in texts]
