@@ -191,25 +191,33 @@ def test_unknown_table_in_the_file_is_named(workspace):
         load_train_config(path)
 
 
-@settings(max_examples=25, deadline=None)
-@given(sizes=st.lists(st.integers(1, 12), min_size=1, max_size=5), copies=st.integers(1, 3),
-       seed=st.integers(0, 2**16))
-def test_crops_are_runs_from_the_first_half_to_the_second(sizes, copies, seed):
+@settings(max_examples=50, deadline=None)
+@given(labels=st.lists(st.lists(st.sampled_from([0, 1, -1]), min_size=1, max_size=12),
+                       min_size=1, max_size=5),
+       copies=st.integers(1, 3), seed=st.integers(0, 2**16))
+def test_crops_run_from_the_first_content_paragraph_past_the_last(labels, copies, seed):
     frame = pd.DataFrame([{"article_id": f"a{a}", "group": f"site{a}", "index": i,
-                           "n_paragraphs": n, "text": f"a{a} p{i}"}
-                          for a, n in enumerate(sizes) for i in range(n)])
+                           "n_paragraphs": len(page), "content": label, "text": f"a{a} p{i}"}
+                          for a, page in enumerate(labels) for i, label in enumerate(page)])
     shuffled = frame.sample(frac=1, random_state=seed).reset_index(drop=True)
     out = crop_articles(shuffled, copies, seed)
     pd.testing.assert_frame_equal(out.iloc[:len(frame)], shuffled)
     crops = out.iloc[len(frame):]
-    assert crops["article_id"].nunique() == copies * len(sizes)  # no article is cropped away
+    assert crops["article_id"].nunique() == copies * len(labels)  # no article is cropped away
     for crop_id, crop in crops.groupby("article_id"):
         original, _ = crop_id.split("#crop")
-        n = sizes[int(original[1:])]
+        page = labels[int(original[1:])]
         kept = sorted(int(t.split(" p")[1]) for t in crop["text"])
         assert kept == list(range(kept[0], kept[-1] + 1))  # one contiguous run
-        half = -(-n // 2)
-        assert kept[0] < half and kept[-1] >= n - half
+        content = [i for i, label in enumerate(page) if label == 1]
+        if content:  # from the first content paragraph, keeping all of them
+            assert kept[0] == content[0] and kept[-1] >= content[-1]
+        else:
+            assert kept[0] == 0
+        # Of the boilerplate after the last content paragraph, less than half is cut off.
+        after = len(page) - 1 - (content[-1] if content else -1)
+        cut = len(page) - 1 - kept[-1]
+        assert cut < -(-after // 2) or cut == after == 0
         assert sorted(crop["index"]) == list(range(len(crop)))
         assert (crop["n_paragraphs"] == len(crop)).all()
         assert (crop["group"] == f"site{original[1:]}").all()
