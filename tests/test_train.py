@@ -278,3 +278,17 @@ def test_out_of_fold_probabilities_come_from_stage_2_models_that_never_saw_the_r
     agrees = (model.oof_proba_ >= 0.5) == (y == 1)
     assert agrees[~flipped].mean() > 0.6
     assert agrees[flipped].mean() < 0.5
+
+
+def test_models_pickled_before_out_of_fold_existed_load_with_it_off(tmp_path):
+    import pickle
+
+    from trainer.dataset import load_dataset
+    from trainer.pipelines import build_model
+
+    rows = load_dataset(toy_dataset(tmp_path / "data"))["train"].to_pandas()
+    model = build_model(load_train_config(write_config(tmp_path))).fit(rows, rows["content"])
+    del model.out_of_fold  # as pickled by an older version
+    loaded = pickle.loads(pickle.dumps(model))
+    assert loaded.get_params()["out_of_fold"] is False
+    np.testing.assert_array_equal(loaded.predict_proba(rows), model.predict_proba(rows))

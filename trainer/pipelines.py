@@ -340,6 +340,10 @@ class ContextStackingClassifier(ClassifierMixin, BaseEstimator):
         self.out_of_fold = out_of_fold
         self.random_state = random_state
 
+    def __setstate__(self, state):
+        # Bundles trained before ``out_of_fold`` existed load as trained without it.
+        super().__setstate__({"out_of_fold": False, **state})
+
     def fit(self, X, y, sample_weight=None):
         with shared_work():  # stage 1 and stage 2 may describe the same texts
             return self._fit(X, y, sample_weight)
