@@ -200,12 +200,12 @@ def crop_articles(frame: pd.DataFrame, copies: int, seed: int) -> pd.DataFrame:
     """``frame`` plus ``copies`` cropped copies of each article, in the same site group.
 
     A copy is what a reader copies or a reader view keeps: it starts at the article's first
-    content paragraph (the headline, where the gold text has one) and ends between its last
-    one and the end of the page, with a random part of the boilerplate after the article cut
-    off; a page without content keeps a random part of its end cut off. Users' text rarely
-    is a whole page rendered our way, so the model must not learn that content always follows
-    a page's worth of menus. (Copies cut to a random run of lines, starting anywhere in the
-    first half, did worse on whole pages from every renderer, and on the seed article.)
+    content paragraph (the headline, where the gold text has one) and keeps all content, with
+    a random part (less than half) of the boilerplate after the last content paragraph cut
+    off; a page without content loses less than half of its end. Users' text rarely is a
+    whole page rendered our way, so the model must not learn that content always follows a
+    page's worth of menus. (Copies cut to a random run of lines, starting anywhere in the
+    first half, did worse on article pages from every renderer, and on the seed article.)
     """
     rng = np.random.default_rng(seed)
     ordered = frame.sort_values(["article_id", "index"], kind="stable")
