@@ -1,5 +1,6 @@
 import json
 import random
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -292,3 +293,35 @@ def test_models_pickled_before_out_of_fold_existed_load_with_it_off(tmp_path):
     loaded = pickle.loads(pickle.dumps(model))
     assert loaded.get_params()["out_of_fold"] is False
     np.testing.assert_array_equal(loaded.predict_proba(rows), model.predict_proba(rows))
+
+
+def test_seed_scores_are_each_seeds_own_training_summarised(tmp_path):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ beside trainer/
+    from benchmarks.seeds import seed_scores, summarise
+    from trainer.dataset import load_dataset
+
+    # A third of the labels flipped, so that the seed makes a difference.
+    rng = random.Random(0)
+    splits = {split: rows.to_list()
+              for split, rows in load_dataset(toy_dataset(tmp_path / "toy")).items()}
+    for rows in splits.values():
+        for row in rows:
+            if rng.random() < 0.35:
+                row["content"] = 1 - row["content"]
+    write_dataset(tmp_path / "data", splits)
+    config = write_config(tmp_path)
+    runs = seed_scores(config, [0, 1])
+    assert runs[0] != runs[1]
+    for seed, run in runs.items():
+        cfg = load_train_config(config, [f"seed={seed}",
+                                         f'output.path="{tmp_path / f"check-{seed}"}"'])
+        expected = train(cfg)["metrics"]["validation"]
+        assert run["all"] == (expected["overall"]["per_class"]["content"]["f1"],
+                              expected["overall"]["pr_auc"])
+        assert set(run) == {"all", *(f"source {s}" for s in expected["per_source"]),
+                            *(f"page type {t}" for t in expected["per_page_type"])}
+    rows = {row["rows"]: row for row in summarise(runs)}
+    assert set(rows) == set(runs[0])
+    f1 = [run["all"][0] for run in runs.values()]
+    assert rows["all"]["f1"]["mean"] == pytest.approx(sum(f1) / 2)
+    assert (rows["all"]["f1"]["min"], rows["all"]["f1"]["max"]) == (min(f1), max(f1))
