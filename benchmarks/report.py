@@ -235,7 +235,8 @@ METHOD = [
     "",
     "- Held-out only. WCXB pages are those whose site is in the test split of the dataset each "
     "content model was trained on (read from the built dataset, nothing hard-coded); "
-    "ScrapingHub is the external test set that content configs exclude from training; claim sets "
+    "ScrapingHub pages are all of them when no content config trains on ScrapingHub, else the "
+    "sites of its test split (the line above its table says which); claim sets "
     "are the test split's labelled paragraphs, scored with their article context.",
     "- Metrics are `trainer.metrics`: WCXB word F1 per page averaged over pages; ScrapingHub "
     "4-gram shingle precision and recall averaged over pages (benchmark convention) and F1 of "
