@@ -14,7 +14,8 @@ from trainer.bundle import load_bundle
 from trainer.config import ConfigError
 from trainer.rows import COLUMNS, FEATURES, article_rows
 from trainer.segment import Article, segment_text
-from trainer.train import crop_articles, load_train_config, train
+from trainer.rows import UNKNOWN
+from trainer.train import crop_articles, load_rows, load_train_config, train
 
 PROSE = [
     "The council approved the new budget on Tuesday after a long debate about the schools.",
@@ -177,6 +178,7 @@ def test_training_is_deterministic_for_a_seed(workspace):
     (['features.blocks=["words", "structure"]'], "features.blocks"),
     (['context.blocks=["slots"]'], "context.blocks"),
     (["weights.sources.nowhere=2.0"], "weights.sources"),
+    (['data.unlabel_before_content=["nowhere"]'], "data.unlabel_before_content"),
     (['search.method="grid"'], "search.params"),
     (['threshold.policy="best"'], "threshold.policy"),
 ])
@@ -190,6 +192,20 @@ def test_unknown_table_in_the_file_is_named(workspace):
     path = write_config(workspace, output="typo", extra="[thresold]\npolicy = \"fixed\"\n")
     with pytest.raises(ConfigError, match="unknown key 'thresold'"):
         load_train_config(path)
+
+
+def test_rows_before_the_first_content_paragraph_lose_their_label_in_the_named_sources(
+        workspace):
+    plain = load_rows(workspace / "data", "train", "content")
+    unlabelled = load_rows(workspace / "data", "train", "content", unlabel_before_content=["toy"])
+    first = plain["index"].where(plain["content"] == 1).groupby(plain["article_id"]) \
+        .transform("min")
+    head = (plain["source"] == "toy") & (plain["index"] < first)
+    assert head.sum() == 3 * plain.loc[plain["source"] == "toy", "article_id"].nunique()
+    assert (unlabelled.loc[head, "content"] == UNKNOWN).all()
+    assert (plain.loc[head, "content"] == 0).all()  # the toy pages open with menus
+    pd.testing.assert_frame_equal(unlabelled[~head], plain[~head])
+    assert unlabelled.drop(columns="content").equals(plain.drop(columns="content"))
 
 
 @settings(max_examples=50, deadline=None)

@@ -335,7 +335,9 @@ def _evaluate(model_dir, data, split: str, output, progress: bool) -> dict:
     output = Path(output or Path("reports") / f"{Path(model_dir).resolve().name}-{split}")
     log.info("evaluating %s on %s/%s", model_dir, data, split)
 
-    rows = load_rows(data, split, task)
+    # Bundles trained before data.unlabel_before_content existed lack the key.
+    unlabel = cfg["data"].get("unlabel_before_content", [])
+    rows = load_rows(data, split, task, unlabel_before_content=unlabel)
     scores = bundle.model.predict_proba(rows)[:, 1]
     labelled = (rows[task] != UNKNOWN).to_numpy()
     cut = bundle.row_thresholds(rows["page_type"])

@@ -69,6 +69,9 @@ TRAIN_SCHEMA = {
         "path": Option(str, path=True, help="built dataset folder (trainer build output)"),
         "build": Option(str, "", path=True, help="build config used when data.path is missing"),
         "exclude_sources": Option(list, [], help="row sources never trained on"),
+        "unlabel_before_content": Option(list, [], help="sources whose gold text leaves out "
+                                         "titles and bylines: their rows before an article's "
+                                         "first content paragraph are context, not labels"),
         "crops": Option(int, 0, help="extra copies of each training article, each cut as a "
                                      "reader copies it: from its first content paragraph to "
                                      "part of the boilerplate after its last"),
@@ -166,6 +169,7 @@ def check_train_config(cfg: dict, where: str) -> None:
             raise ConfigError(f"{where}: data.build: file not found: {cfg['data']['build']}")
     sources = _dataset_sources(data)
     for key, names in (("data.exclude_sources", cfg["data"]["exclude_sources"]),
+                       ("data.unlabel_before_content", cfg["data"]["unlabel_before_content"]),
                        ("threshold.sources", cfg["threshold"]["sources"]),
                        ("weights.sources", list(cfg["weights"]["sources"]))):
         for name in names:
@@ -185,13 +189,22 @@ def load_train_config(path, overrides=()) -> dict:
 
 # --------------------------------------------------------------------------- data
 
-def load_rows(data_path, split: str, task: str, exclude=()) -> pd.DataFrame:
+def load_rows(data_path, split: str, task: str, exclude=(),
+              unlabel_before_content=()) -> pd.DataFrame:
     """One split as a DataFrame of whole articles that have at least one ``task`` label.
 
     Rows of excluded sources are dropped. Unlabelled rows of kept articles stay (as context).
+    In articles of the ``unlabel_before_content`` sources, the rows before the first content
+    paragraph lose their content label: those sources' gold leaves out the title and byline,
+    which the others' gold keeps, so the two would teach opposite labels for the same lines.
     """
     frame = load_dataset(data_path)[split].to_pandas()
     frame = frame[~frame["source"].isin(list(exclude))]
+    if unlabel_before_content:
+        first = frame["index"].where(frame["content"] == 1).groupby(frame["article_id"]) \
+            .transform("min")
+        head = frame["source"].isin(list(unlabel_before_content)) & (frame["index"] < first)
+        frame = frame.assign(content=frame["content"].mask(head, UNKNOWN))
     labelled_articles = frame.loc[frame[task] != UNKNOWN, "article_id"].unique()
     return frame[frame["article_id"].isin(labelled_articles)].reset_index(drop=True)
 
@@ -352,9 +365,9 @@ def _train(cfg: dict) -> TrainResult:
     if cfg["data"]["build"] and not ((data / "dataset").is_dir()):
         log.info("building the dataset %s from %s", data, cfg["data"]["build"])
         build(load_build_config(cfg["data"]["build"], [f'output.path="{data}"']))
-    exclude = cfg["data"]["exclude_sources"]
-    train_rows = load_rows(data, "train", task, exclude)
-    validation_rows = load_rows(data, "validation", task, exclude)
+    exclude, unlabel = cfg["data"]["exclude_sources"], cfg["data"]["unlabel_before_content"]
+    train_rows = load_rows(data, "train", task, exclude, unlabel)
+    validation_rows = load_rows(data, "validation", task, exclude, unlabel)
     if cfg["data"]["crops"]:
         train_rows = crop_articles(train_rows, cfg["data"]["crops"], cfg["seed"])
     y_train, y_validation = targets(train_rows, task), targets(validation_rows, task)
