@@ -12,9 +12,8 @@ from hypothesis import strategies as st
 
 from trainer.bundle import load_bundle
 from trainer.config import ConfigError
-from trainer.rows import COLUMNS, FEATURES, article_rows
+from trainer.rows import COLUMNS, FEATURES, UNKNOWN, article_rows
 from trainer.segment import Article, segment_text
-from trainer.rows import UNKNOWN
 from trainer.train import crop_articles, load_rows, load_train_config, train
 
 PROSE = [
