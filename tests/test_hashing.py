@@ -67,8 +67,8 @@ def test_empty_input_fails_like_scikit_learn():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=30),
-                max_size=20))
+@given(st.lists(st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=30)
+                | st.text(min_size=200, max_size=400), max_size=20))
 def test_murmurhash3_of_byte_ranges_is_scikit_learns(strings):
     text = "".join(strings)
     data, byte_at = _utf8(text)
@@ -86,6 +86,17 @@ def test_murmurhash3_of_byte_ranges_is_scikit_learns(strings):
 def test_char_wb_matrix_is_scikit_learns_on_any_text(ngram_range, docs):
     params = {"analyzer": "char_wb", "ngram_range": ngram_range, "n_features": 2**8,
               "alternate_sign": False}
+    _assert_same(FastHashing(**params).transform(docs), HashingVectorizer(**params).transform(docs))
+
+
+@pytest.mark.parametrize("params", [{"ngram_range": (1, 2)}, {"ngram_range": (2, 3)},
+                                    {"token_pattern": r"[^>]+", "ngram_range": (1, 2)}])
+@settings(max_examples=100, deadline=None)
+@given(docs=st.lists(st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=40)
+                     | st.sampled_from(DOCS) | st.just("word " + "long" * 100 + " end"),
+                     min_size=1, max_size=12))
+def test_word_ngrams_are_scikit_learns_on_any_text(params, docs):
+    params = {"n_features": 2**8, "alternate_sign": False, **params}
     _assert_same(FastHashing(**params).transform(docs), HashingVectorizer(**params).transform(docs))
 
 

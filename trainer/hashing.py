@@ -2,10 +2,11 @@
 
 scikit-learn makes every n-gram of every document in Python loops and hands each one to the
 hasher wrapped in an ``(ngram, 1)`` pair: on paragraph text that was a third of prediction's
-time. Here word n-grams are made with C-level ``map``/``zip`` and passed to the same hashing
-routine directly, and a document's ``char_wb`` n-grams, which are those of its words, are made
-and hashed once per distinct word of the batch, all at once (MurmurHash3 in NumPy over the
-padded words' bytes): its counts are its word counts times its words' n-gram counts. Counts
+time. Here no n-gram string is made: a word n-gram is its words joined by spaces, so it is a
+range of the document's words joined the same way, and all ranges of a batch are hashed at
+once (MurmurHash3 in NumPy over the joined words' bytes). A document's ``char_wb`` n-grams,
+which are those of its words, are hashed once per distinct word of the batch, the same way
+over the padded words: its counts are its word counts times its words' n-gram counts. Counts
 are whole numbers and every matrix is put in canonical form (sorted indices, no duplicates)
 before normalising, so the result is the same matrix, bit for bit. Within
 :func:`trainer.memo.shared_work` a result is computed once, as the content and
@@ -26,9 +27,9 @@ from collections import defaultdict
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction._hashing_fast import transform as _hashing_transform
 from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer
 from sklearn.preprocessing import normalize
+from sklearn.utils import murmurhash3_32
 from sklearn.utils._sparse import _align_api_if_sparse
 
 from .memo import remembered
@@ -42,6 +43,9 @@ def _ids() -> defaultdict:
 
 
 _TAIL_BYTES = np.array([0, 0xFF, 0xFFFF, 0xFFFFFF], dtype=np.uint32)
+# Ranges longer than this are hashed one by one: the NumPy loop makes a pass per 4 bytes of
+# the longest range, and a page can hold a word of thousands of characters (a data URI).
+_LONGEST_IN_NUMPY = 256
 
 
 def _scrambled(blocks: np.ndarray) -> np.ndarray:
@@ -59,11 +63,15 @@ def _murmurhash3(data: bytes, starts: np.ndarray, lengths: np.ndarray) -> np.nda
     # The 4 bytes from each offset as a little-endian number, as MurmurHash3 reads a block.
     block_at = padded[:-3] | padded[1:-2] << 8 | padded[2:-1] << 16 | padded[3:] << 24
     h = np.zeros(len(starts), dtype=np.uint32)
+    long = np.flatnonzero(lengths > _LONGEST_IN_NUMPY)
     n_blocks = lengths >> 2
-    for i in range(int(n_blocks.max(initial=0))):
-        at = np.flatnonzero(n_blocks > i)
+    at = np.flatnonzero((n_blocks > 0) & (lengths <= _LONGEST_IN_NUMPY))
+    for i in itertools.count():  # block i of the ranges that have one, fewer on every pass
+        if not len(at):
+            break
         mixed = h[at] ^ _scrambled(block_at[starts[at] + 4 * i])
         h[at] = ((mixed << 13) | (mixed >> 19)) * np.uint32(5) + np.uint32(0xE6546B64)
+        at = at[n_blocks[at] > i + 1]
     tail = lengths & 3
     at = np.flatnonzero(tail)
     h[at] ^= _scrambled(block_at[starts[at] + lengths[at] - tail[at]] & _TAIL_BYTES[tail[at]])
@@ -73,7 +81,10 @@ def _murmurhash3(data: bytes, starts: np.ndarray, lengths: np.ndarray) -> np.nda
     h ^= h >> 13
     h *= np.uint32(0xC2B2AE35)
     h ^= h >> 16
-    return h.view(np.int32)
+    hashes = h.view(np.int32)
+    hashes[long] = [murmurhash3_32(data[start:start + length], seed=0)
+                    for start, length in zip(starts[long].tolist(), lengths[long].tolist())]
+    return hashes
 
 
 def _utf8(text: str) -> tuple[bytes, np.ndarray]:
@@ -133,7 +144,7 @@ class FastHashing(HashingVectorizer):
         ids = _ids()
         rows = np.fromiter(map(ids.__getitem__, docs), dtype=np.intp, count=len(docs))
         if self.analyzer == "word":
-            X = self._hashed(self._word_ngrams_of(ids))
+            X = self._word_counts(list(ids))
         else:
             X = self._char_wb_counts(list(ids))
         return self._finished(X, rows)
@@ -149,36 +160,44 @@ class FastHashing(HashingVectorizer):
             X = X[rows]
         return _align_api_if_sparse(X)
 
-    def _hashed(self, grams_per_doc) -> sp.csr_matrix:
-        """Count matrix of the n-grams, as FeatureHasher makes it but without wrapping every
-        n-gram in a ``(ngram, 1)`` pair in Python."""
-        indices, indptr, values = _hashing_transform(
-            (zip(grams, itertools.repeat(1)) for grams in grams_per_doc), self.n_features,
-            self.dtype, False, seed=0)
-        X = sp.csr_matrix((values, indices, indptr), dtype=self.dtype,
-                          shape=(len(indptr) - 1, self.n_features))
-        X.sum_duplicates()
-        return X
-
     def _columns(self, data: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """The column of each byte range of ``data``, as FeatureHasher puts a feature: the
         absolute value of its signed hash (that of -2**31 is 2**31) modulo ``n_features``."""
         hashes = _murmurhash3(data, starts, ends - starts).astype(np.int64)
         return np.abs(hashes) % self.n_features
 
-    def _word_ngrams_of(self, docs):
-        """Each document's word n-grams, as a multiset (in another order than scikit-learn's:
-        counting makes that no difference)."""
+    def _word_counts(self, docs: list[str]) -> sp.csr_matrix:
+        """Counts of each document's hashed word n-grams. The batch's words are joined by
+        spaces, each n-gram is a range of that text from its first word's start to its last
+        word's end, and the ranges are listed word by word, document by document: each row's
+        entries come together, and summing duplicates puts them in canonical form."""
         preprocess, tokenize = self.build_preprocessor(), self.build_tokenizer()
         if self.token_pattern == r"\S+":  # the same tokens: \s is what str.isspace says
             tokenize = str.split
+        words = [tokenize(preprocess(doc)) for doc in docs]
+        n_words = np.fromiter(map(len, words), dtype=np.intp, count=len(docs))
+        flat = list(itertools.chain.from_iterable(words))
+        sizes = np.fromiter(map(len, flat), dtype=np.intp, count=len(flat))
+        starts = np.cumsum(sizes + 1) - (sizes + 1)
+        ends = np.append(starts + sizes, 0)  # a last entry for n-grams past the end (masked)
+        doc_of = np.repeat(np.arange(len(docs)), n_words)
+        # How many words each word's document has from it on: an n-gram starts at a word
+        # with at least n.
+        left = np.cumsum(n_words)[doc_of] - np.arange(len(flat))
         min_n, max_n = self.ngram_range
-        for doc in docs:
-            tokens = tokenize(preprocess(doc))
-            grams = list(tokens) if min_n == 1 else []
-            for n in range(max(min_n, 2), min(max_n, len(tokens)) + 1):
-                grams += map(" ".join, zip(*(tokens[i:] for i in range(n))))
-            yield grams
+        sizes_n = np.arange(min_n, max_n + 1)
+        present = left[:, None] >= sizes_n
+        last = np.minimum(np.arange(len(flat))[:, None] + sizes_n - 1, len(flat))
+        data, byte_at = _utf8(" ".join(flat))
+        first_byte = byte_at[np.broadcast_to(starts[:, None], present.shape)[present]]
+        columns = self._columns(data, first_byte, byte_at[ends[last[present]]])
+        indptr = np.zeros(len(docs) + 1, dtype=np.intp)
+        np.cumsum(np.bincount(doc_of, weights=present.sum(axis=1), minlength=len(docs))
+                  .astype(np.intp), out=indptr[1:])
+        X = sp.csr_matrix((np.ones(len(columns), dtype=self.dtype), columns, indptr),
+                          shape=(len(docs), self.n_features))
+        X.sum_duplicates()
+        return X
 
     def _char_wb_counts(self, docs: list[str]) -> sp.csr_matrix:
         """Counts of each distinct word per document times the counts of each word's hashed
