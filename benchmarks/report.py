@@ -88,10 +88,16 @@ def headline(results: dict) -> list[str]:
     speed = results.get("speed")
     if speed:
         ours = speed["runs"].get("ours (HTML input)")
+        content_only = speed["runs"].get("ours (HTML input, content only)")
         if ours:
             ratios = ", ".join(f"{v:.2f}× {k}" for k, v in ours["ratios"].items())
-            lines.append(f"Speed, one core: ours {fmt(ours['pages_per_s'], 1)} pages/s from HTML "
-                         f"({ratios}), peak RSS {fmt(ours['peak_rss_mb'], 0)} MB.")
+            line = (f"Speed, one core: ours {fmt(ours['pages_per_s'], 1)} pages/s from HTML "
+                    f"({ratios}), peak RSS {fmt(ours['peak_rss_mb'], 0)} MB")
+            if content_only:
+                ratios = ", ".join(f"{v:.2f}× {k}" for k, v in content_only["ratios"].items())
+                line += (f"; content only {fmt(content_only['pages_per_s'], 1)} pages/s "
+                         f"({ratios})")
+            lines.append(line + ".")
     prediction = results.get("scaling", {}).get("prediction")
     if prediction:
         lines.append(f"Prediction time grows with input size to the power "

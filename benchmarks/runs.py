@@ -88,10 +88,13 @@ def speed(models: Path, html: InputFile, text: InputFile, extractors: list[str],
     for name in extractors:
         result = run_worker(["extract", name, html.path], timeout)
         runs[name] = {"input": "HTML", "jobs": 1, **throughput(result, html)}
+    # Content only (--no-claims, and the text output format) does what the extractors do.
     for kind, inputs in (("HTML", html), ("text", text)):
-        for jobs in (1, PARALLEL_JOBS):
-            result = run_worker(["predict", models, inputs.path, "--jobs", jobs], timeout)
-            name = f"ours ({kind} input{f', -j {jobs}' if jobs > 1 else ''})"
+        for jobs, claims in ((1, True), (PARALLEL_JOBS, True), (1, False)):
+            result = run_worker(["predict", models, inputs.path, "--jobs", jobs,
+                                 *([] if claims else ["--no-claims"])], timeout)
+            name = f"ours ({kind} input{f', -j {jobs}' if jobs > 1 else ''}" \
+                   f"{'' if claims else ', content only'})"
             runs[name] = {"input": kind, "jobs": jobs, **throughput(result, inputs)}
             runs[name]["ratios"] = {reference: ratio(runs[name], runs[reference])
                                     for reference in REFERENCES if reference in runs}

@@ -100,7 +100,8 @@ def run_extract(name: str, pages: Path) -> dict:
     return {**_timed(loop), "imports_rss_mb": imports_rss}
 
 
-def run_predict(models: Path, pages: Path, jobs: int, repeat: int = 1) -> dict:
+def run_predict(models: Path, pages: Path, jobs: int, repeat: int = 1,
+                claims: bool = True) -> dict:
     from trainer.predict import ArticleInput, Predictor, read_inputs
 
     imports_rss = current_rss_mb()
@@ -109,11 +110,12 @@ def run_predict(models: Path, pages: Path, jobs: int, repeat: int = 1) -> dict:
     text_format = "html" if "html" in first else "text"
     # Warm-up; with several jobs, enough one-article batches to start every worker process.
     list(predictor.predict_many([ArticleInput(first[text_format], format=text_format)] * 2 * jobs,
-                                n_jobs=jobs, batch_size=1))
+                                n_jobs=jobs, batch_size=1, claims=claims))
 
     def loop() -> dict:
         count = failures = 0
-        for record in predictor.predict_many(read_inputs([pages] * repeat), n_jobs=jobs):
+        for record in predictor.predict_many(read_inputs([pages] * repeat), n_jobs=jobs,
+                                             claims=claims):
             count += 1
             failures += record["error"] is not None
         return {"pages": count, "failures": failures}
@@ -160,6 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     predict.add_argument("pages", type=Path)
     predict.add_argument("--jobs", type=int, default=1)
     predict.add_argument("--repeat", type=int, default=1, help="stream the pages this many times")
+    predict.add_argument("--no-claims", action="store_true", help="content only")
     train = tasks.add_parser("train")
     train.add_argument("config", type=Path)
     load = tasks.add_parser("load")
@@ -176,7 +179,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.task == "extract":
         result = run_extract(args.name, args.pages)
     elif args.task == "predict":
-        result = run_predict(args.models, args.pages, args.jobs, args.repeat)
+        result = run_predict(args.models, args.pages, args.jobs, args.repeat,
+                             claims=not args.no_claims)
     elif args.task == "train":
         result = run_train(args.config)
     else:

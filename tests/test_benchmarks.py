@@ -199,7 +199,8 @@ def test_the_suite_runs_end_to_end_and_writes_its_report(world, tmp_path):
 
     runs = results["speed"]["runs"]
     assert set(runs) == {"trafilatura", "resiliparse", "ours (HTML input)", "ours (text input)",
-                         "ours (HTML input, -j 2)", "ours (text input, -j 2)"}
+                         "ours (HTML input, -j 2)", "ours (text input, -j 2)",
+                         "ours (HTML input, content only)", "ours (text input, content only)"}
     for run in runs.values():
         assert run["pages"] == results["speed"]["pages"] == 4 and run["failures"] == 0
         assert run["pages_per_s"] > 0 and run["peak_rss_mb"] >= run["imports_rss_mb"] > 0

@@ -182,6 +182,23 @@ def test_predict_many_equals_predict_one_by_one(predictor, articles, batch_size,
     assert list(predictor.predict_many(articles, n_jobs=n_jobs, batch_size=batch_size)) == expected
 
 
+def _without_claims(record: dict) -> dict:
+    paragraphs = [{**p, "claim": None, "claim_score": None} for p in record["paragraphs"]]
+    return {**record, "paragraphs": paragraphs}
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_without_claims_the_claim_model_is_not_run(predictor, n_jobs):
+    # No claim model at all: calling it would fail.
+    content_only = dataclasses.replace(predictor, claim=None)
+    articles = [SEED.read_bytes(), NEWS.read_bytes(), b"", SCIENCE.read_text()]
+    records = list(content_only.predict_many(articles, n_jobs=n_jobs, batch_size=3,
+                                             claims=False))
+    assert records == [_without_claims(predictor.predict(a)) for a in articles]
+    assert records[0] == content_only.predict(articles[0], claims=False)
+    assert records[0]["content_text"].startswith("North Korea") and records[2]["error"]
+
+
 def test_load_uses_the_environment_variable_then_the_shipped_folder(models_dir, monkeypatch,
                                                                     tmp_path):
     monkeypatch.setenv("TRAINER_MODELS", str(models_dir))
@@ -314,6 +331,25 @@ def test_cli_formats(models_dir):
     assert seed_rows["claim"].tolist() == ["" if p["claim"] is None else str(p["claim"]).lower()
                                            for p in jsonl[0]["paragraphs"]]
     assert text == f"{jsonl[0]['content_text']}\n\n{jsonl[1]['content_text']}\n"
+
+
+def test_cli_content_only(models_dir, tmp_path):
+    full = _jsonl(_run(["--models", models_dir, SEED, NEWS]).stdout)
+    content_only = _jsonl(_run(["--models", models_dir, "--no-claims", SEED, NEWS]).stdout)
+    assert content_only == [_without_claims(record) for record in full]
+    csv_output = _run(["--models", models_dir, "--no-claims", "--format", "csv", SEED]).stdout
+    csv_rows = pd.read_csv(io.StringIO(csv_output), keep_default_na=False)
+    assert len(csv_rows) == 36 and set(csv_rows["claim"]) == set(csv_rows["claim_score"]) == {""}
+
+
+def test_the_text_format_needs_no_claim_model(predictor, tmp_path):
+    expected = "".join(f"{predictor.predict(path.read_bytes())['content_text']}\n\n"
+                       for path in (SEED, NEWS))
+    output = tmp_path / "content.txt"
+    summary = predict_module.predict_files(dataclasses.replace(predictor, claim=None),
+                                           [SEED, NEWS], str(output), output_format="text")
+    assert summary.articles == 2 and summary.failed == 0
+    assert output.read_text(encoding="utf-8") == expected[:-1]
 
 
 def test_cli_failed_articles_in_csv_and_text(models_dir, bad_inputs):

@@ -124,8 +124,11 @@ def evaluate(model_dir, data, split, output):
               help="Read every input as this (auto: by extension, else by content).")
 @click.option("-j", "--jobs", type=int, default=1, show_default=True,
               help="Worker processes (-1: one per core).")
+@click.option("--no-claims", is_flag=True,
+              help="Content only: skip the claim model (claim and claim_score are null). "
+                   "The text format never needs it.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; no summary unless something failed.")
-def predict(inputs, output, models, output_format, input_format, jobs, quiet):
+def predict(inputs, output, models, output_format, input_format, jobs, no_claims, quiet):
     """Label the paragraphs of every article in INPUTS.
 
     INPUTS are .txt, .html/.htm or .jsonl files (one article per line: {"id", "text" or
@@ -138,7 +141,7 @@ def predict(inputs, output, models, output_format, input_format, jobs, quiet):
     try:
         predictor = Predictor.load(models)
         summary = predict_files(predictor, inputs, output, output_format=output_format,
-                                input_format=input_format, n_jobs=jobs,
+                                input_format=input_format, n_jobs=jobs, claims=not no_claims,
                                 progress=not quiet and sys.stderr.isatty())
     except BrokenPipeError:
         # Whoever read stdout stopped (e.g. `| head`): end quietly, without a traceback.

@@ -30,8 +30,8 @@ def unpickled_predictor(token: str, pickled: bytes, lean: bool):
     return _LOADED[token]
 
 
-def predict_batch(predictor, batch: list) -> list[dict]:
+def predict_batch(predictor, batch: list, claims: bool) -> list[dict]:
     """Records for one batch of ``ArticleInput`` (see :func:`trainer.predict.predict_articles`)."""
     from .predict import predict_articles
 
-    return predict_articles(predictor, batch)
+    return predict_articles(predictor, batch, claims=claims)
