@@ -261,6 +261,30 @@ def _merged_tokens(classes: str, ids: str, inherited: str) -> str:
     return " ".join(islice(dict.fromkeys(tokens), _MAX_CLASS_TOKENS))
 
 
+def _node_tokens(node: list | None) -> str:
+    """Class/id tokens of the element of ``node`` and of its ancestors (:func:`_merged_tokens`).
+
+    A node is ``[element, parent's node, tokens or None]``, None above the root. Tokens are
+    worked out on demand and kept in the nodes they were worked out for.
+    """
+    # Climb to the nearest node with its tokens known, then work them out downwards.
+    todo = []
+    while node is not None and node[2] is None:
+        todo.append(node)
+        node = node[1]
+    tokens = "" if node is None else node[2]
+    for node in reversed(todo):
+        el = node[0]
+        # Attribute names are bytes: lxml would encode a str name on every call.
+        classes, ids = el.get(b"class"), el.get(b"id")
+        if el.get(b"hidden") is not None:
+            tokens = _merged_tokens(f"{classes or ''} hidden", ids or "", tokens)
+        elif classes is not None or ids is not None:
+            tokens = _merged_tokens(classes or "", ids or "", tokens)
+        node[2] = tokens
+    return tokens
+
+
 def segment_html(data: bytes | str, name: str = "<input>") -> Article:
     """Split an HTML page into text blocks in reading order; returns its text rendering too.
 
@@ -280,11 +304,15 @@ def segment_html(data: bytes | str, name: str = "<input>") -> Article:
     lines: list[str] = []
     paragraphs: list[Paragraph] = []
     # The open element's context lives in locals: its enclosing block tag, heading level,
-    # class tokens and tag path; each start saves the parent's on a stack that its end
-    # restores. List/table/link membership are counters. All O(1) per element.
-    block_tag = tokens = path = ""
+    # node (for class tokens) and tag path; each start saves the parent's on a stack that its
+    # end restores. List/table/link membership are counters. All O(1) per element.
+    # Class tokens are worked out only when a paragraph asks (see _node_tokens), so only for
+    # the elements paragraphs sit in and their ancestors (about 60% of a page's elements):
+    # merging tokens is the costliest step, as combinations new to the page miss the cache.
+    block_tag = path = ""
+    node = None
     heading = n_list = n_table = n_link = 0
-    saved: list[tuple[str, int, str, str]] = []
+    saved: list[tuple[str, int, list | None, str]] = []
     push, pop = saved.append, saved.pop
     # The block being filled: its text parts, characters inside links, and its context.
     parts: list[str] = []
@@ -295,12 +323,12 @@ def segment_html(data: bytes | str, name: str = "<input>") -> Article:
         nonlocal link_chars, opened
         text = normalise("".join(parts))
         if text:
-            el, block_tag, heading, tokens, path, in_list, in_table, depth = opened
+            el, block_tag, heading, node, path, in_list, in_table, depth = opened
             start = paragraphs[-1].end + 1 if paragraphs else 0
             # Positional: a frozen dataclass takes keywords more slowly.
             paragraphs.append(Paragraph(
                 len(paragraphs), start, start + len(text), text, block_tag, heading, in_list,
-                in_table, min(1.0, link_chars / len(text)), depth, path, tokens,
+                in_table, min(1.0, link_chars / len(text)), depth, path, _node_tokens(node),
                 el.sourceline or 0,
             ))
             lines.append(text)
@@ -309,7 +337,7 @@ def segment_html(data: bytes | str, name: str = "<input>") -> Article:
         opened = None
 
     block_tags, headings, list_tags, table_tags = _BLOCK_TAGS, _HEADINGS, _LIST_TAGS, _TABLE_TAGS
-    hidden_style, merged_tokens = _HIDDEN_STYLE.search, _merged_tokens
+    hidden_style = _HIDDEN_STYLE.search
     # Elements only: comments, processing instructions and entities are skipped with their tails.
     walk = etree.iterwalk(root, events=("start", "end"), tag=etree.Element)
     # An event's text (the element's text at its start, its tail at its end) is taken in at
@@ -329,7 +357,7 @@ def segment_html(data: bytes | str, name: str = "<input>") -> Article:
             continue
         if text and (opened is not None or not text.isspace()):
             if opened is None:
-                opened = (owner, block_tag, heading, tokens, path, n_list > 0, n_table > 0,
+                opened = (owner, block_tag, heading, node, path, n_list > 0, n_table > 0,
                           len(saved))
             parts.append(text)
             if n_link:
@@ -338,7 +366,7 @@ def segment_html(data: bytes | str, name: str = "<input>") -> Article:
             break
         tag = el.tag
         if event == "start":
-            push((block_tag, heading, tokens, path))
+            push((block_tag, heading, node, path))
             # Every counted tag but "a" is a block tag: inline elements take one test.
             if tag in block_tags:
                 if opened is not None:
@@ -354,14 +382,10 @@ def segment_html(data: bytes | str, name: str = "<input>") -> Article:
             elif tag == "a":
                 n_link += 1
             path = f"{path}>{tag}" if path else tag
-            classes, ids = el.get(b"class"), el.get(b"id")
-            if el.get(b"hidden") is not None:
-                tokens = merged_tokens(f"{classes or ''} hidden", ids or "", tokens)
-            elif classes is not None or ids is not None:
-                tokens = merged_tokens(classes or "", ids or "", tokens)
+            node = [el, node, None]
             text = el.text
         else:
-            block_tag, heading, tokens, path = pop()
+            block_tag, heading, node, path = pop()
             if tag in block_tags:
                 if opened is not None:
                     flush()
