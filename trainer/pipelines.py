@@ -373,6 +373,7 @@ class ContextStackingClassifier(ClassifierMixin, BaseEstimator):
         scores[labelled] = oof
         if not labelled.all():
             scores[~labelled] = _scores(self.classifier_, matrix[~labelled])
+        del matrix, train  # stage 1's features: hundreds of MB that stage 2 no longer needs
         final = clone(self.final_estimator) if self.final_estimator is not None \
             else LogisticRegression()
         self.context_features_ = None if self.context_features is None \
