@@ -12,7 +12,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from trainer.features import (ArticlePosition, ClaimCues, NeighbourFeatures, PageRepeats,
-                              PathTextShare, TextStatistics, neighbour_rows)
+                              PathTextShare, TextStatistics, features_of, lower_words,
+                              neighbour_rows)
 from trainer.memo import shared_work
 
 
@@ -50,6 +51,69 @@ def test_neighbour_rows_follow_article_order_not_row_order():
             match = frame[(frame["article_id"] == row["article_id"])
                           & (frame["index"] == row["index"] + offset)]
             assert found[i, j] == (match.index[0] if len(match) else -1)
+
+
+def test_neighbour_rows_without_offsets_are_an_empty_column_per_row():
+    frame = rows()
+    assert neighbour_rows(frame["article_id"], frame["index"], []).shape == (len(frame), 0)
+
+
+def _markup_columns(**params):
+    """A ColumnTransformer like the structure block's: numbers and flags beside counts."""
+    from sklearn.feature_extraction.text import CountVectorizer
+    return ColumnTransformer([
+        ("numbers", "passthrough", ["value", "flag"]),
+        ("inside", CountVectorizer(vocabulary=("li", "a", "p"), binary=True,
+                                   token_pattern=r"[^>]+"), "path"),
+    ], **{"sparse_threshold": 0, **params})
+
+
+def _markup_rows():
+    frame = rows()
+    return frame.assign(flag=frame["value"] > 2, path=["div>p", "ul>li>a", "ul>li", "", "p>a"])
+
+
+@pytest.mark.parametrize("columns, as_numbers", [
+    (_markup_columns(), True),
+    (ColumnTransformer([("words", HashingVectorizer(n_features=8), "text")],
+                       sparse_threshold=0), True),
+    (_markup_columns(remainder="passthrough"), False),  # the remainder's columns by position
+    (_markup_columns(sparse_threshold=1.0), False),  # sparse output
+    (_markup_columns(transformer_weights={"numbers": 2.0}), False),
+    (ColumnTransformer([("numbers", "passthrough", ["value", "flag"])],
+                       sparse_threshold=0).set_output(transform="pandas"), False),
+    (ColumnTransformer([("text", "passthrough", ["text"])]), False),  # strings, not numbers
+])
+def test_features_of_a_column_transformer_are_its_output_or_its_numbers(columns, as_numbers):
+    frame = _markup_rows()
+    expected = columns.fit(frame).transform(frame)
+    got = features_of(columns, frame)
+    if as_numbers:  # the same numbers, as float64 (not Python objects)
+        assert got.dtype == np.float64
+        assert np.array_equal(got, np.asarray(expected, dtype=np.float64))
+    else:
+        assert type(got) is type(expected)
+        assert np.array_equal(*(np.asarray(x.toarray() if sp.issparse(x) else x, dtype=object)
+                                for x in (got, expected)))
+
+
+def test_features_of_missing_columns_fail_as_the_column_transformer_does():
+    frame = _markup_rows()
+    columns = _markup_columns().fit(frame)
+    with pytest.raises(ValueError) as expected:
+        columns.transform(frame.drop(columns="path"))
+    with pytest.raises(ValueError, match=re.escape(str(expected.value))):
+        features_of(columns, frame.drop(columns="path"))
+
+
+def test_features_of_nullable_numbers_fail_as_the_column_transformer_does():
+    frame = _markup_rows().astype({"value": "Int64"})
+    columns = _markup_columns().fit(frame)
+    frame.loc[0, "value"] = pd.NA
+    with pytest.raises(ValueError) as expected:
+        columns.transform(frame)
+    with pytest.raises(ValueError, match=re.escape(str(expected.value))):
+        features_of(columns, frame)
 
 
 def test_neighbour_features_shift_within_articles_only():
@@ -112,7 +176,8 @@ def test_text_statistics_count_what_their_patterns_match_on_any_text(text):
 
 
 def _check_counts_against_patterns(text):
-    """The character counts come from one translation; they must be the patterns' counts."""
+    """The character counts come from one look-up of character classes; they must be the
+    patterns' counts."""
     def count(pattern):
         return len(re.findall(pattern, text))
 
@@ -154,6 +219,54 @@ def test_claim_cues_count_numbers_attribution_and_opinion():
     assert named["opinion"][1] > 0 and named["first_person"][1] > 0
     assert named["opinion"][0] == 0 and named["reporting"][1] == 0
     assert list(cues.get_feature_names_out()) == [f"x0_{n}" for n in ClaimCues.names]
+
+
+WORDY_TEXTS = TRICKY_TEXTS + [
+    "Straße café ÀB", "ΣΑΣ σας ΌΣΟΣ.", "x\x00Y", "\x00", "İ ı I ǅ", "a\u00a0b\u2009c’d—e…",
+    "x1y 22 ٣٤ １２ ²", "Ⓐ ⓐ ℌ ℍ", "tab\there\x1cfs", "\ud800 lone \udfff", "a" * 300 + " b"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(WORDY_TEXTS) | st.text(max_size=30)
+                | st.text(alphabet=st.sampled_from("aZ1_ .,\x00é’\u00a0İΣ٣"), max_size=12),
+                max_size=8))
+def test_lower_words_are_the_word_pattern_of_each_lower_cased_text(texts):
+    assert lower_words(tuple(texts)) == [re.findall(r"\w+", text.lower()) for text in texts]
+
+
+def _page_repeats_as_written(frame, window=3, min_words=4, short_words=6):
+    """PageRepeats' features as first written: masked words and first words, row by row."""
+    words = [re.findall(r"\w+", re.sub(r"\d+", "0", text.lower())) for text in frame["text"]]
+    articles, order = frame["article_id"].tolist(), frame["index"].tolist()
+    rows = range(len(frame))
+
+    def alike(one, other):
+        shorter, longer = sorted((one, other), key=len)
+        return len(longer) >= min_words and 0 < len(shorter) and longer[:len(shorter)] == shorter
+
+    def short(w):
+        return 0 < len(w) <= short_words
+
+    return [[np.log1p(sum(articles[j] == articles[i] and words[j] == words[i] for j in rows) - 1),
+             float(any(j != i and articles[j] == articles[i] and abs(order[j] - order[i]) <= window
+                       and alike(words[i], words[j]) for j in rows)),
+             np.log1p(sum(articles[j] == articles[i] and short(words[j])
+                          and words[j][0] == words[i][0] for j in rows) - 1)
+             if short(words[i]) else 0.0]
+            for i in rows]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("ab"), st.sampled_from(
+    ["", "x", "X y", "x y z w", "x y z w v u t", "6h ago", "12H AGO", "x 1 z w", "x 22 z w v",
+     "X, y!", "١٢ ago", "é 3 x", "..."]) | st.text(max_size=12)), min_size=1, max_size=12))
+def test_page_repeats_are_those_of_the_words_masked_text_by_text(rows):
+    frame = pd.DataFrame(rows, columns=["article_id", "text"])
+    frame["index"] = frame.groupby("article_id").cumcount()
+    shuffled = frame.sample(frac=1, random_state=0)
+    got = PageRepeats().fit_transform(shuffled)
+    expected = _page_repeats_as_written(frame)
+    assert got.tolist() == [expected[i] for i in shuffled.index]
 
 
 def test_page_repeats_finds_teaser_headlines_and_masked_repeats():

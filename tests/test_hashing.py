@@ -40,16 +40,20 @@ def test_same_matrix_as_scikit_learn(params):
 @pytest.mark.parametrize("params", [
     {"vocabulary": ("nav", "li", "a", "p"), "binary": True, "token_pattern": r"[^>]+"},
     {"ngram_range": (1, 2)},
+    {"vocabulary": {"the": 2, "cat": 0, "words": 1}, "lowercase": False},
+    {"analyzer": "char", "ngram_range": (1, 2), "dtype": np.float32},
 ])
 def test_fast_counting_gives_the_same_matrix_as_scikit_learn(params):
     expected_model = CountVectorizer(**params).fit(DOCS)
     fast_model = CountVectorizer(**params).fit(DOCS)
     fast_model.__class__ = FastCounting
-    for docs in (DOCS, DOCS[:1], DOCS * 3):
+    for docs in (DOCS, DOCS[:1], DOCS * 3, []):
         expected, got = expected_model.transform(docs), fast_model.transform(docs)
         assert type(got) is type(expected) and got.dtype == expected.dtype
-        assert (got != expected).nnz == 0 and got.shape == expected.shape
-        assert got.has_sorted_indices
+        assert got.shape == expected.shape and got.has_sorted_indices
+        for attribute in ("indptr", "indices", "data"):
+            assert np.array_equal(getattr(got, attribute), getattr(expected, attribute))
+            assert getattr(got, attribute).dtype == getattr(expected, attribute).dtype
 
 
 def test_a_remembered_matrix_cannot_be_changed_through_a_result():

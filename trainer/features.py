@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
 from math import log1p
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.utils import _safe_indexing
+from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from .hashing import _ids
 from .memo import remembered
 
 __all__ = [
@@ -32,6 +36,7 @@ __all__ = [
     "PageRepeats",
     "PathTextShare",
     "TextStatistics",
+    "features_of",
     "lower_words",
     "neighbour_rows",
 ]
@@ -46,45 +51,54 @@ _SEPARATOR = re.compile(r"[|•·»›«‹/\\>]")
 _SENTENCE_FINAL = (".", "!", "?", "…", '"', "”", "’", "'", ")")
 
 
-class _CharClasses(dict):
-    """``ord(char)`` → the class of ``char``, one letter, for ``str.translate``; filled from the
-    patterns above as characters are first seen. After one translation ``str.count`` counts a
-    class in C: one pass over a text instead of one ``findall`` per pattern.
+def _class_of(char: str) -> str:
+    """The class of ``char``, one letter, from the patterns above.
 
     U: upper-case letter, l: other letter, 0: digit, _: other word character (underscore),
     " ": white space, ".": sentence punctuation, |: separator, ",": other punctuation.
     """
-
-    def __missing__(self, code: int) -> str:
-        char = chr(code)
-        if _UPPER.match(char):
-            cls = "U"
-        elif not _NOT_LETTER.match(char):
-            cls = "l"
-        elif _DIGIT.match(char):
-            cls = "0"
-        elif _WORD.match(char):
-            cls = "_"
-        elif _SPACE.match(char):
-            cls = " "
-        elif _SENTENCE_PUNCTUATION.match(char):
-            cls = "."
-        elif _SEPARATOR.match(char):
-            cls = "|"
-        else:
-            cls = ","
-        self[code] = cls
-        return cls
+    if _UPPER.match(char):
+        return "U"
+    if not _NOT_LETTER.match(char):
+        return "l"
+    if _DIGIT.match(char):
+        return "0"
+    if _WORD.match(char):
+        return "_"
+    if _SPACE.match(char):
+        return " "
+    if _SENTENCE_PUNCTUATION.match(char):
+        return "."
+    if _SEPARATOR.match(char):
+        return "|"
+    return ","
 
 
-_CHAR_CLASSES = _CharClasses()
+# The class letter (a byte) of every code point, 0 until the character is first seen. Looked
+# up in NumPy, a batch's characters are classed at once: with str.translate, text by text,
+# that took a sixth of the statistics' time.
+_CLASS_OF = np.zeros(sys.maxunicode + 1, dtype=np.uint8)
+
+
+def _char_classes(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """The code point and the class letter (a byte) of each character of ``text``."""
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    classes = _CLASS_OF[codes]
+    unseen = np.flatnonzero(classes == 0)
+    if len(unseen):
+        for code in np.unique(codes[unseen]).tolist():
+            _CLASS_OF[code] = ord(_class_of(chr(code)))
+        classes[unseen] = _CLASS_OF[codes[unseen]]
+    return codes, classes
+
 
 # Texts whose statistics are counted together: the buffers stay a few MB on a training set.
 _TEXTS_AT_ONCE = 8192
-# By class letter (a byte of a translation, "#" between texts): what may follow a sentence end,
-# and what may come before a capitalised word.
+# By class letter (a byte of _char_classes, "#" between texts): what may follow a sentence end,
+# what may come before a capitalised word, and the word characters (\w).
 _IS_SPACE_OR_END = np.isin(np.arange(256), [ord(" "), ord("#")])
 _IS_NO_WORD = np.isin(np.arange(256), [ord(c) for c in " .|,#"])
+_IS_WORD = np.isin(np.arange(256), [ord(c) for c in "Ul0_"])
 
 
 def _text_cells(estimator, X, reset: bool) -> np.ndarray:
@@ -105,9 +119,39 @@ def lower_words(texts: tuple[str, ...]) -> list[list[str]]:
     block for a batch's texts, as text statistics, claim cues and kind-tagged words split the
     same paragraphs. Callers must not modify the lists."""
     def split() -> list[list[str]]:
-        return [_WORD.findall(t.lower()) for t in texts]
+        step = _TEXTS_AT_ONCE
+        return [words for i in range(0, len(texts), step)
+                for words in _split_lower_words(texts[i:i + step])]
     return split() if len(texts) > _SHARED_WORDS_MAX_TEXTS else remembered((lower_words, texts),
                                                                             split)
+
+
+# ASCII as lower_words splits it: word characters stay, other characters become spaces, but
+# "\x00", which separates texts.
+_ASCII_WORDS = bytes(c if c == 0 or c < 128 and _WORD.match(chr(c)) else ord(" ")
+                     for c in range(256))
+
+
+def _split_lower_words(texts: tuple[str, ...]) -> list[list[str]]:
+    """:func:`lower_words` of some texts. Those without non-ASCII word characters are lower-cased
+    and split all at once, as bytes: their other non-ASCII characters (none of which lower-cases
+    to a word character) separate words as a space does, and ASCII's lower case and word
+    characters are plain bytes. Matching the word pattern text by text took about a third
+    longer; it splits the few texts with non-ASCII words, like "café" or "Straße"."""
+    if not texts:
+        return []
+    joined = "\x00".join(texts) + "\x00"
+    if joined.count("\x00") != len(texts):  # a text holds "\x00": split each one
+        return [_WORD.findall(t.lower()) for t in texts]
+    codes, classes = _char_classes(joined)
+    ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.intp, count=len(texts)) + 1)
+    foreign = np.zeros(len(texts), dtype=bool)  # texts with a non-ASCII word character
+    foreign[np.searchsorted(ends, np.flatnonzero((codes >= 128) & _IS_WORD[classes]),
+                            side="right")] = True
+    split = np.where(codes < 128, codes, ord(" ")).astype(np.uint8).tobytes().lower() \
+        .translate(_ASCII_WORDS).decode("ascii").split("\x00")
+    return [_WORD.findall(text.lower()) if has_foreign else plain.split()
+            for text, plain, has_foreign in zip(texts, split, foreign.tolist())]
 
 
 def _described(cls, texts: tuple[str, ...]) -> np.ndarray:
@@ -117,12 +161,18 @@ def _described(cls, texts: tuple[str, ...]) -> np.ndarray:
     return remembered((cls, texts), lambda: _describe_each(cls, texts))
 
 
+def _distinct(texts: tuple[str, ...]) -> tuple[tuple[str, ...], np.ndarray]:
+    """The distinct ``texts`` in order of first sight, and each text's number among them."""
+    ids = _ids()
+    numbers = np.fromiter(map(ids.__getitem__, texts), dtype=np.intp, count=len(texts))
+    return tuple(ids), numbers
+
+
 def _describe_each(cls, texts: tuple[str, ...]) -> np.ndarray:
-    distinct = dict.fromkeys(texts)
-    rows = cls._describe_all(tuple(distinct)).reshape(len(distinct), len(cls.names))
+    distinct, text_of = _distinct(texts)
+    rows = cls._describe_all(distinct).reshape(len(distinct), len(cls.names))
     if len(distinct) < len(texts):
-        position = {text: i for i, text in enumerate(distinct)}
-        rows = rows[np.fromiter(map(position.__getitem__, texts), np.intp, len(texts))]
+        rows = rows[text_of]
     rows.flags.writeable = False
     return rows
 
@@ -191,10 +241,9 @@ class TextStatistics(_ColumnwiseText):
         # "#") is never empty, as np.add.reduceat needs.
         n = len(texts)
         n_chars = np.fromiter(map(len, texts), dtype=np.intp, count=n)
-        classes = np.frombuffer(
-            "#".join([text.translate(_CHAR_CLASSES) for text in texts] + [""]).encode("ascii"),
-            dtype=np.uint8)
+        classes = _char_classes("#".join(texts) + "#")[1]
         starts = np.cumsum(n_chars + 1) - (n_chars + 1)
+        classes[starts + n_chars] = ord("#")
 
         def count(mask: np.ndarray) -> np.ndarray:
             return np.add.reduceat(mask, starts, dtype=np.intp)
@@ -363,6 +412,8 @@ def _select(X, key, what: str):
     """Column ``key`` (name or position) of a DataFrame or 2-D array, as a 1-D array."""
     n_columns = X.shape[1] if X.ndim == 2 else 1
     try:
+        if hasattr(X, "columns") and isinstance(key, str):
+            return np.asarray(X[key])  # the same column, in a quarter of the time
         return np.asarray(_safe_indexing(X, key, axis=1))
     except (KeyError, IndexError, ValueError):
         raise ValueError(f"X has {n_columns} feature(s) but no column {key!r} for the {what}; "
@@ -375,6 +426,8 @@ def neighbour_rows(articles, order, offsets) -> np.ndarray:
     Paragraphs are ranked by ``order`` inside each article, so offset -1 is the paragraph just
     before, whatever the row order of the input.
     """
+    if not len(offsets):  # window 0: no neighbours to rank the rows for
+        return np.full((len(articles), 0), -1, dtype=np.int64)
     codes = pd.factorize(pd.Series(articles))[0]
     by_position = np.lexsort((np.asarray(order), codes))
     n = len(codes)
@@ -507,14 +560,26 @@ class ArticlePosition(_ArticleTransformer):
         positions.flags.writeable = False
         return positions
 
-_DIGITS = re.compile(r"\d+")
+def _masked_texts(words: list[list[str]]) -> list[str]:
+    """Each text's masked text, given the text's lower-cased ``words``: its words with runs of
+    digits masked as "0", joined by spaces. Digits are word characters (and lower-casing makes
+    or changes none), so masking the words is masking the text. All texts are masked at once,
+    in NumPy: searching each text for a digit and splitting it again took half of
+    :class:`PageRepeats`' time, and one regular expression over them all twice NumPy's."""
+    if not words:
+        return []
+    codes, classes = _char_classes("\n".join(map(" ".join, words)))
+    digit = classes == ord("0")
+    kept = ~digit  # all but the digits after a digit; the others become "0"
+    kept[1:] |= ~digit[:-1]
+    kept[:1] = True
+    masked = np.where(digit, np.uint32(ord("0")), codes)[kept]
+    return masked.tobytes().decode("utf-32-le").split("\n")
 
 
-def _masked_words(text: str, words: list[str]) -> list[str]:
-    """The words of ``text`` once its runs of digits are masked as "0", given its lower-cased
-    ``words``, which they are where it has no digit (lower-casing makes none): most texts are
-    not split again."""
-    return _WORD.findall(_DIGITS.sub("0", text.lower())) if _DIGIT.search(text) else words
+def _masked_words(masked: str) -> list[str]:
+    """The words of a masked text."""
+    return masked.split(" ") if masked else []
 
 
 class PageRepeats(_ArticleTransformer):
@@ -548,30 +613,34 @@ class PageRepeats(_ArticleTransformer):
         X, articles, order = _article_keys(self, X, reset=False)
         texts = tuple(map(str, check_array(_select(X, self.text, "text").reshape(-1, 1),
                                            dtype=None).ravel()))
-        distinct = tuple(dict.fromkeys(texts))
-        masked = dict(zip(distinct, map(_masked_words, distinct, lower_words(distinct))))
-        words = [masked[t] for t in texts]
+        # Each distinct text is worked out once; rows are grouped by numbers, not strings.
+        distinct, text_of = _distinct(texts)
+        words = lower_words(distinct)
+        masked = _masked_texts(words)
+        n_words = np.fromiter(map(len, words), dtype=np.intp, count=len(words))[text_of]
+        heads = _groups([text.partition(" ")[0] for text in masked])[text_of]  # first words
         article_ids = _groups(articles)
-        repeats = _group_sizes(article_ids, [" ".join(w) for w in words])
-        first = [w[0] if 0 < len(w) <= self.short_words else "" for w in words]
-        same_first = np.where(np.array(first, dtype=object) == "", 1,
-                              _group_sizes(article_ids, first))
-        return np.column_stack([np.log1p(repeats - 1), self._nearby(words, article_ids, order),
-                                np.log1p(same_first - 1)])
+        repeats = _group_sizes(article_ids, _groups(masked)[text_of])
+        short = (n_words > 0) & (n_words <= self.short_words)
+        same_first = np.where(short, _group_sizes(article_ids, np.where(short, heads, -1)), 1)
+        nearby = self._nearby(masked, text_of, heads, article_ids, order)
+        return np.column_stack([np.log1p(repeats - 1), nearby, np.log1p(same_first - 1)])
 
-    def _nearby(self, words: list[list[str]], article_ids: np.ndarray,
-                order: np.ndarray) -> np.ndarray:
+    def _nearby(self, masked: list[str], text_of: np.ndarray, heads: np.ndarray,
+                article_ids: np.ndarray, order: np.ndarray) -> np.ndarray:
         """1 where a paragraph within ±window of the same article starts alike, else 0. Pairs
-        are found with NumPy by their first words; only those are compared in Python."""
+        are found with NumPy by their first words (``heads``, numbered); only those are
+        compared in Python, by the ``masked`` texts of their texts (``text_of``)."""
         sequence = np.lexsort((order, article_ids))
         article_in_order = article_ids[sequence]
-        heads = np.array([w[0] if w else "" for w in words], dtype=object)[sequence]
-        nearby = np.zeros(len(words))
+        heads = heads[sequence]
+        nearby = np.zeros(len(text_of))
         for offset in range(1, self.window + 1):
             pairs = np.flatnonzero((article_in_order[offset:] == article_in_order[:-offset])
                                    & (heads[offset:] == heads[:-offset]))
             for i, j in zip(sequence[pairs].tolist(), sequence[pairs + offset].tolist()):
-                if self._starts_alike(words[i], words[j]):
+                if self._starts_alike(_masked_words(masked[text_of[i]]),
+                                      _masked_words(masked[text_of[j]])):
                     nearby[i] = nearby[j] = 1.0
         return nearby
 
@@ -628,6 +697,57 @@ class PathTextShare(_ArticleTransformer):
         mean = np.bincount(same_path, weights=length)[same_path] / count
         return np.column_stack(shares + [np.log1p(count), np.log1p(mean)])
 
+
+def features_of(transformer, X):
+    """``transformer.transform(X)``; from a ColumnTransformer of dense output, given a DataFrame,
+    the same numbers as float64.
+
+    Such a ColumnTransformer stacks its parts with ``np.hstack``: numbers and flags in a
+    DataFrame beside counts make an array of Python objects, slow to make and to turn into
+    numbers (a third of the structure block's time). A plain one (columns by name, no weights,
+    default output) runs here part by part, and parts that hold only numbers and flags are
+    turned into float64 before they are stacked; anything else goes through its ``transform``.
+    """
+    if not _plain_columns(transformer, X):
+        return transformer.transform(X)
+    parts = [part.toarray() if sp.issparse(part) else part
+             for part in (part_transformer.transform(X[columns])
+                          for _, part_transformer, columns in transformer.transformers_
+                          if not _drops(part_transformer))]
+    if not parts or not all(map(_numbers_and_flags, parts)):
+        return transformer.transform(X)  # its checks and its output
+    return np.hstack([np.asarray(part, dtype=np.float64) for part in parts])
+
+
+def _drops(transformer) -> bool:
+    return isinstance(transformer, str) and transformer == "drop"
+
+
+def _plain_columns(transformer, X) -> bool:
+    """Whether ``transformer`` is a fitted ColumnTransformer of dense default output whose parts
+    read columns of ``X`` by name, without weights, ``X`` being a DataFrame that has them."""
+    return (type(transformer) is ColumnTransformer and hasattr(X, "columns")
+            and hasattr(transformer, "transformers_") and not transformer.sparse_output_
+            and not transformer.transformer_weights
+            and _get_output_config("transform", transformer)["dense"] == "default"
+            and all(_drops(part) or _named_columns(columns, X)
+                    for _, part, columns in transformer.transformers_))
+
+
+def _named_columns(columns, X) -> bool:
+    """Whether ``columns`` names one or more columns, all of them in ``X``."""
+    names = [columns] if isinstance(columns, str) else columns
+    return isinstance(names, list) and len(names) > 0 \
+        and all(isinstance(name, str) and name in X.columns for name in names)
+
+
+def _numbers_and_flags(part) -> bool:
+    """Whether ``part`` is 2-D and holds only NumPy numbers and booleans."""
+    dtypes = part.dtypes if hasattr(part, "dtypes") else [part.dtype]
+    return part.ndim == 2 and all(isinstance(dtype, np.dtype) and dtype.kind in "biuf"
+                                  for dtype in dtypes)
+
+
 class NeighbourFeatures(TransformerMixin, BaseEstimator):
     """A transformer's features for each paragraph and for its neighbours at ±1..±``window``.
 
@@ -657,7 +777,7 @@ class NeighbourFeatures(TransformerMixin, BaseEstimator):
     def transform(self, X):
         check_is_fitted(self)
         X, articles, order = _article_keys(self, X, reset=False)
-        own = self.transformer_.transform(X)
+        own = features_of(self.transformer_, X)
         rows = neighbour_rows(articles, order, self.offsets)
         present = (rows >= 0).astype(np.float64)
         if sp.issparse(own):

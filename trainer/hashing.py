@@ -233,12 +233,37 @@ class FastHashing(HashingVectorizer):
 
 class FastCounting(CountVectorizer):
     """``CountVectorizer`` whose ``transform`` counts each distinct document once: a row
-    depends on its document alone, so repeated documents get copies of the same row."""
+    depends on its document alone, so repeated documents get copies of the same row. The
+    documents' features are looked up in the vocabulary and counted in NumPy: scikit-learn's
+    loop over every feature in Python took half the time."""
 
     def transform(self, raw_documents):
         if isinstance(raw_documents, str):
             return super().transform(raw_documents)  # fails as scikit-learn does
+        self._check_vocabulary()
         ids = _ids()
         rows = np.fromiter(map(ids.__getitem__, raw_documents), dtype=np.intp)
-        X = super().transform(list(ids))
+        X = self._counts(list(ids))
+        if self.binary:
+            X.data.fill(1)
+        X = _align_api_if_sparse(X)
         return X[rows] if len(ids) < len(rows) else X
+
+    def _counts(self, docs: list) -> sp.csr_array:
+        """scikit-learn's ``_count_vocab`` with the fitted vocabulary: the counts of each
+        document's known features, with its index types and sorted indices."""
+        features = list(map(self.build_analyzer(), docs))
+        n_features = np.fromiter(map(len, features), dtype=np.intp, count=len(docs))
+        columns = np.fromiter(map(self.vocabulary_.get, itertools.chain.from_iterable(features),
+                                  itertools.repeat(-1)), dtype=np.intp, count=n_features.sum())
+        known = columns >= 0
+        per_doc = np.bincount(np.repeat(np.arange(len(docs)), n_features)[known],
+                              minlength=len(docs))
+        nnz = int(per_doc.sum())
+        index_type = np.int64 if nnz > np.iinfo(np.int32).max else np.int32
+        indptr = np.zeros(len(docs) + 1, dtype=index_type)
+        np.cumsum(per_doc, out=indptr[1:])
+        X = sp.csr_array((np.ones(nnz, dtype=self.dtype), columns[known].astype(index_type),
+                          indptr), shape=(len(docs), len(self.vocabulary_)))
+        X.sum_duplicates()  # a feature twice in a document: one entry, counted twice
+        return X
