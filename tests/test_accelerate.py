@@ -1,7 +1,12 @@
 """The faster stand-ins must give scikit-learn's output bit for bit."""
 
+import copy
+import re
+
 import numpy as np
 import pandas as pd
+import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings, strategies as st
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -9,7 +14,7 @@ from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from trainer.accelerate import FastKindWords, FastTrees, accelerate
+from trainer.accelerate import FastColumns, FastKindWords, FastTrees, accelerate
 from trainer.hashing import FastCounting, FastHashing
 
 
@@ -68,3 +73,71 @@ def test_other_pipelines_stay_scikit_learns():
     accelerate(model)
     assert type(model) is Pipeline
     np.testing.assert_array_equal(model.transform(X), expected)
+
+
+def _switched(columns: ColumnTransformer) -> ColumnTransformer:
+    """A copy of the fitted ``columns``, accelerated."""
+    fast = copy.deepcopy(columns)
+    accelerate(fast)
+    assert type(fast) is FastColumns
+    return fast
+
+
+def _markup_columns(**params):
+    """A ColumnTransformer like the structure block's: numbers and flags beside counts."""
+    return ColumnTransformer([
+        ("numbers", "passthrough", ["value", "flag"]),
+        ("inside", CountVectorizer(vocabulary=("li", "a", "p"), binary=True,
+                                   token_pattern=r"[^>]+"), "path"),
+    ], **{"sparse_threshold": 0, **params})
+
+
+def _markup_rows():
+    frame = pd.DataFrame({"text": ["Menu", "A long paragraph.", "Menu", "One.", "Two."],
+                          "value": [1.0, 2.0, 3.0, 10.0, 20.0]})
+    return frame.assign(flag=frame["value"] > 2, path=["div>p", "ul>li>a", "ul>li", "", "p>a"])
+
+
+@pytest.mark.parametrize("columns, as_numbers", [
+    (_markup_columns(), True),
+    (ColumnTransformer([("words", HashingVectorizer(n_features=8), "text")],
+                       sparse_threshold=0), True),
+    (_markup_columns(remainder="passthrough"), False),  # the remainder's columns by position
+    (_markup_columns(sparse_threshold=1.0), False),  # sparse output
+    (_markup_columns(transformer_weights={"numbers": 2.0}), False),
+    (ColumnTransformer([("numbers", "passthrough", ["value", "flag"])],
+                       sparse_threshold=0).set_output(transform="pandas"), False),
+    (ColumnTransformer([("text", "passthrough", ["text"])]), False),  # strings, not numbers
+])
+def test_fast_columns_give_the_column_transformers_output_or_its_numbers(columns, as_numbers):
+    frame = _markup_rows()
+    expected = columns.fit(frame).transform(frame)
+    got = _switched(columns).transform(frame)
+    if as_numbers:  # the same numbers, as float64 (not Python objects)
+        assert got.dtype == np.float64
+        assert np.array_equal(got, np.asarray(expected, dtype=np.float64))
+    else:
+        assert type(got) is type(expected)
+        assert np.array_equal(*(np.asarray(x.toarray() if sp.issparse(x) else x, dtype=object)
+                                for x in (got, expected)))
+
+
+def test_fast_columns_with_missing_columns_fail_as_the_column_transformer_does():
+    frame = _markup_rows()
+    columns = _markup_columns().fit(frame)
+    with pytest.raises(ValueError) as expected:
+        columns.transform(frame.drop(columns="path"))
+    with pytest.raises(ValueError, match=re.escape(str(expected.value))):
+        _switched(columns).transform(frame.drop(columns="path"))
+
+
+def test_fast_columns_with_nullable_numbers_fail_as_the_column_transformer_does():
+    frame = _markup_rows().astype({"value": "Int64"})
+    columns = _markup_columns().fit(frame)
+    frame.loc[0, "value"] = pd.NA
+    with pytest.raises(ValueError) as expected:
+        columns.transform(frame)
+    # The same error; scikit-learn's message names the class.
+    message = str(expected.value).replace("ColumnTransformer", "FastColumns")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        _switched(columns).transform(frame)

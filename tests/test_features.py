@@ -12,8 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from trainer.features import (ArticlePosition, ClaimCues, NeighbourFeatures, PageRepeats,
-                              PathTextShare, TextStatistics, features_of, lower_words,
-                              neighbour_rows)
+                              PathTextShare, TextStatistics, lower_words, neighbour_rows)
 from trainer.memo import shared_work
 
 
@@ -56,64 +55,6 @@ def test_neighbour_rows_follow_article_order_not_row_order():
 def test_neighbour_rows_without_offsets_are_an_empty_column_per_row():
     frame = rows()
     assert neighbour_rows(frame["article_id"], frame["index"], []).shape == (len(frame), 0)
-
-
-def _markup_columns(**params):
-    """A ColumnTransformer like the structure block's: numbers and flags beside counts."""
-    from sklearn.feature_extraction.text import CountVectorizer
-    return ColumnTransformer([
-        ("numbers", "passthrough", ["value", "flag"]),
-        ("inside", CountVectorizer(vocabulary=("li", "a", "p"), binary=True,
-                                   token_pattern=r"[^>]+"), "path"),
-    ], **{"sparse_threshold": 0, **params})
-
-
-def _markup_rows():
-    frame = rows()
-    return frame.assign(flag=frame["value"] > 2, path=["div>p", "ul>li>a", "ul>li", "", "p>a"])
-
-
-@pytest.mark.parametrize("columns, as_numbers", [
-    (_markup_columns(), True),
-    (ColumnTransformer([("words", HashingVectorizer(n_features=8), "text")],
-                       sparse_threshold=0), True),
-    (_markup_columns(remainder="passthrough"), False),  # the remainder's columns by position
-    (_markup_columns(sparse_threshold=1.0), False),  # sparse output
-    (_markup_columns(transformer_weights={"numbers": 2.0}), False),
-    (ColumnTransformer([("numbers", "passthrough", ["value", "flag"])],
-                       sparse_threshold=0).set_output(transform="pandas"), False),
-    (ColumnTransformer([("text", "passthrough", ["text"])]), False),  # strings, not numbers
-])
-def test_features_of_a_column_transformer_are_its_output_or_its_numbers(columns, as_numbers):
-    frame = _markup_rows()
-    expected = columns.fit(frame).transform(frame)
-    got = features_of(columns, frame)
-    if as_numbers:  # the same numbers, as float64 (not Python objects)
-        assert got.dtype == np.float64
-        assert np.array_equal(got, np.asarray(expected, dtype=np.float64))
-    else:
-        assert type(got) is type(expected)
-        assert np.array_equal(*(np.asarray(x.toarray() if sp.issparse(x) else x, dtype=object)
-                                for x in (got, expected)))
-
-
-def test_features_of_missing_columns_fail_as_the_column_transformer_does():
-    frame = _markup_rows()
-    columns = _markup_columns().fit(frame)
-    with pytest.raises(ValueError) as expected:
-        columns.transform(frame.drop(columns="path"))
-    with pytest.raises(ValueError, match=re.escape(str(expected.value))):
-        features_of(columns, frame.drop(columns="path"))
-
-
-def test_features_of_nullable_numbers_fail_as_the_column_transformer_does():
-    frame = _markup_rows().astype({"value": "Int64"})
-    columns = _markup_columns().fit(frame)
-    frame.loc[0, "value"] = pd.NA
-    with pytest.raises(ValueError) as expected:
-        columns.transform(frame)
-    with pytest.raises(ValueError, match=re.escape(str(expected.value))):
-        features_of(columns, frame)
 
 
 def test_neighbour_features_shift_within_articles_only():

@@ -20,10 +20,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.utils import _safe_indexing
-from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .hashing import _ids
@@ -36,7 +34,6 @@ __all__ = [
     "PageRepeats",
     "PathTextShare",
     "TextStatistics",
-    "features_of",
     "lower_words",
     "neighbour_rows",
 ]
@@ -698,56 +695,6 @@ class PathTextShare(_ArticleTransformer):
         return np.column_stack(shares + [np.log1p(count), np.log1p(mean)])
 
 
-def features_of(transformer, X):
-    """``transformer.transform(X)``; from a ColumnTransformer of dense output, given a DataFrame,
-    the same numbers as float64.
-
-    Such a ColumnTransformer stacks its parts with ``np.hstack``: numbers and flags in a
-    DataFrame beside counts make an array of Python objects, slow to make and to turn into
-    numbers (a third of the structure block's time). A plain one (columns by name, no weights,
-    default output) runs here part by part, and parts that hold only numbers and flags are
-    turned into float64 before they are stacked; anything else goes through its ``transform``.
-    """
-    if not _plain_columns(transformer, X):
-        return transformer.transform(X)
-    parts = [part.toarray() if sp.issparse(part) else part
-             for part in (part_transformer.transform(X[columns])
-                          for _, part_transformer, columns in transformer.transformers_
-                          if not _drops(part_transformer))]
-    if not parts or not all(map(_numbers_and_flags, parts)):
-        return transformer.transform(X)  # its checks and its output
-    return np.hstack([np.asarray(part, dtype=np.float64) for part in parts])
-
-
-def _drops(transformer) -> bool:
-    return isinstance(transformer, str) and transformer == "drop"
-
-
-def _plain_columns(transformer, X) -> bool:
-    """Whether ``transformer`` is a fitted ColumnTransformer of dense default output whose parts
-    read columns of ``X`` by name, without weights, ``X`` being a DataFrame that has them."""
-    return (type(transformer) is ColumnTransformer and hasattr(X, "columns")
-            and hasattr(transformer, "transformers_") and not transformer.sparse_output_
-            and not transformer.transformer_weights
-            and _get_output_config("transform", transformer)["dense"] == "default"
-            and all(_drops(part) or _named_columns(columns, X)
-                    for _, part, columns in transformer.transformers_))
-
-
-def _named_columns(columns, X) -> bool:
-    """Whether ``columns`` names one or more columns, all of them in ``X``."""
-    names = [columns] if isinstance(columns, str) else columns
-    return isinstance(names, list) and len(names) > 0 \
-        and all(isinstance(name, str) and name in X.columns for name in names)
-
-
-def _numbers_and_flags(part) -> bool:
-    """Whether ``part`` is 2-D and holds only NumPy numbers and booleans."""
-    dtypes = part.dtypes if hasattr(part, "dtypes") else [part.dtype]
-    return part.ndim == 2 and all(isinstance(dtype, np.dtype) and dtype.kind in "biuf"
-                                  for dtype in dtypes)
-
-
 class NeighbourFeatures(TransformerMixin, BaseEstimator):
     """A transformer's features for each paragraph and for its neighbours at ±1..±``window``.
 
@@ -777,7 +724,7 @@ class NeighbourFeatures(TransformerMixin, BaseEstimator):
     def transform(self, X):
         check_is_fitted(self)
         X, articles, order = _article_keys(self, X, reset=False)
-        own = features_of(self.transformer_, X)
+        own = self.transformer_.transform(X)
         rows = neighbour_rows(articles, order, self.offsets)
         present = (rows >= 0).astype(np.float64)
         if sp.issparse(own):

@@ -39,7 +39,7 @@ from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from .config import ConfigError, Option
 from .features import (ArticlePosition, ClaimCues, NeighbourFeatures, PageRepeats,
-                       PathTextShare, TextStatistics, features_of, lower_words, neighbour_rows)
+                       PathTextShare, TextStatistics, lower_words, neighbour_rows)
 from .memo import shared_work
 from .rows import page_kinds
 
@@ -414,7 +414,7 @@ class ContextStackingClassifier(ClassifierMixin, BaseEstimator):
         context = np.column_stack(columns)
         if self.context_features_ is None:
             return context
-        extra = features_of(self.context_features_, X)
+        extra = self.context_features_.transform(X)
         # Side by side as a whole: column by column, copying hundreds of them took long.
         return np.hstack([context, extra.toarray() if hasattr(extra, "toarray") else extra])
 
