@@ -296,7 +296,8 @@ def test_out_of_fold_probabilities_come_from_stage_2_models_that_never_saw_the_r
     assert agrees[flipped].mean() < 0.5
 
 
-def test_models_pickled_before_out_of_fold_existed_load_with_it_off(tmp_path):
+@pytest.mark.parametrize("attribute", ["out_of_fold", "spans"])
+def test_models_pickled_before_an_option_existed_load_with_it_off(tmp_path, attribute):
     import pickle
 
     from trainer.dataset import load_dataset
@@ -304,10 +305,46 @@ def test_models_pickled_before_out_of_fold_existed_load_with_it_off(tmp_path):
 
     rows = load_dataset(toy_dataset(tmp_path / "data"))["train"].to_pandas()
     model = build_model(load_train_config(write_config(tmp_path))).fit(rows, rows["content"])
-    del model.out_of_fold  # as pickled by an older version
+    expected = model.predict_proba(rows)
+    delattr(model, attribute)  # as pickled by an older version
     loaded = pickle.loads(pickle.dumps(model))
-    assert loaded.get_params()["out_of_fold"] is False
-    np.testing.assert_array_equal(loaded.predict_proba(rows), model.predict_proba(rows))
+    assert loaded.get_params()[attribute] is False
+    np.testing.assert_array_equal(loaded.predict_proba(rows), expected)
+
+
+def _spans_one_article(scores: np.ndarray, window: int) -> np.ndarray:
+    """The span columns of one article in reading order, paragraph by paragraph."""
+    scores = np.clip(scores, -30, 30)
+    probability = 1 / (1 + np.exp(-scores))
+    rows = []
+    for i in range(len(scores)):
+        before, after = probability[:i].sum(), probability[i + 1:].sum()
+        far_before, far_after = scores[:max(i - window, 0)], scores[i + window + 1:]
+        rows.append([before / probability.sum(), after / probability.sum(), np.log1p(before),
+                     np.log1p(after), far_before.max(initial=-30), far_after.max(initial=-30)])
+    return np.array(rows).reshape(-1, 6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.floats(-40, 40), min_size=1, max_size=12), min_size=1, max_size=5),
+       st.integers(0, 3), st.randoms(use_true_random=False))
+def test_span_columns_are_each_articles_own_in_any_row_order(articles, window, rng):
+    from trainer.pipelines import _span_columns
+
+    rows = [(f"a{k}", position, score) for k, scores in enumerate(articles)
+            for position, score in enumerate(scores)]
+    rng.shuffle(rows)
+    names, positions, scores = (np.array(column) for column in zip(*rows))
+    columns = np.column_stack(_span_columns(names, positions, scores.astype(float), window))
+    for k, article in enumerate(articles):
+        mine = names == f"a{k}"
+        in_order = np.argsort(positions[mine])
+        np.testing.assert_allclose(columns[mine][in_order],
+                                   _spans_one_article(np.array(article), window), atol=1e-9)
+        # A page scored alone gets the very same values as in any batch.
+        alone = np.column_stack(_span_columns(names[mine], positions[mine],
+                                              scores[mine].astype(float), window))
+        np.testing.assert_array_equal(alone, columns[mine])
 
 
 def test_seed_scores_are_each_seeds_own_training_summarised(tmp_path):

@@ -326,14 +326,15 @@ class ContextStackingClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, features, classifier, window=2, folds=5, final_estimator=None,
-                 context_features=None, article="article_id", order="index", group="group",
-                 out_of_fold=False, random_state=None):
+                 context_features=None, spans=False, article="article_id", order="index",
+                 group="group", out_of_fold=False, random_state=None):
         self.features = features
         self.classifier = classifier
         self.window = window
         self.folds = folds
         self.final_estimator = final_estimator
         self.context_features = context_features
+        self.spans = spans
         self.article = article
         self.order = order
         self.group = group
@@ -342,7 +343,7 @@ class ContextStackingClassifier(ClassifierMixin, BaseEstimator):
 
     def __setstate__(self, state):
         # Bundles trained before ``out_of_fold`` existed load as trained without it.
-        super().__setstate__({"out_of_fold": False, **state})
+        super().__setstate__({"out_of_fold": False, "spans": False, **state})
 
     def fit(self, X, y, sample_weight=None):
         with shared_work():  # stage 1 and stage 2 may describe the same texts
@@ -411,6 +412,8 @@ class ContextStackingClassifier(ClassifierMixin, BaseEstimator):
         mean = by_article.transform("mean").to_numpy()
         columns += [mean, scores - mean, by_article.transform("max").to_numpy(),
                     by_article.rank(pct=True).to_numpy()]
+        if self.spans:
+            columns += _span_columns(articles, np.asarray(X[self.order]), scores, self.window)
         context = np.column_stack(columns)
         if self.context_features_ is None:
             return context
@@ -434,6 +437,43 @@ class ContextStackingClassifier(ClassifierMixin, BaseEstimator):
         """Stage-1 scores alone (log-odds scale), to measure what stage 2 adds."""
         check_is_fitted(self)
         return _scores(self.classifier_, self.features_.transform(X))
+
+
+def _span_columns(articles, order, scores: np.ndarray, window: int) -> list[np.ndarray]:
+    """Where the article's content lies around each paragraph, beyond its neighbours: the
+    stage-1 probability summed over the paragraphs before and after it (as shares of the
+    article's sum and as log1p amounts), and the best score before and after the window
+    (-30 when there is none). A page's tail (corrections, follow-us prompts, a publisher's
+    blurb) may read like content, but no content follows it; a listing's items sit in a
+    run of their own. Computed article by article, so a page's values never depend on the
+    batch it came in."""
+    codes = pd.factorize(pd.Series(articles))[0]
+    by_position = np.lexsort((order, codes))
+    code = codes[by_position]
+    score = np.clip(scores[by_position], -30.0, 30.0)
+    probability = 1.0 / (1.0 + np.exp(-score))
+
+    def accumulated(values: np.ndarray, how: str, reverse: bool = False) -> np.ndarray:
+        """Running sum or maximum within each article (from its end when ``reverse``)."""
+        step = -1 if reverse else 1
+        grouped = pd.Series(values[::step]).groupby(code[::step])
+        return getattr(grouped, how)().to_numpy()[::step]
+
+    before = accumulated(probability, "cumsum") - probability
+    after = accumulated(probability, "cumsum", reverse=True) - probability
+    total = before + probability + after
+    running, ahead = accumulated(score, "cummax"), accumulated(score, "cummax", reverse=True)
+    at, n = np.arange(len(code)), len(code)
+    back, front = np.maximum(at - window - 1, 0), np.minimum(at + window + 1, n - 1)
+    best_before = np.where((at - window - 1 >= 0) & (code[back] == code), running[back], -30.0)
+    best_after = np.where((at + window + 1 < n) & (code[front] == code), ahead[front], -30.0)
+    result = []
+    for column in (before / total, after / total, np.log1p(before), np.log1p(after),
+                   best_before, best_after):
+        unsorted = np.empty(n)
+        unsorted[by_position] = column
+        result.append(unsorted)
+    return result
 
 
 class HeldOutCalibration(ClassifierMixin, BaseEstimator):
@@ -488,4 +528,4 @@ def build_model(config: dict) -> ContextStackingClassifier:
         build_features(features["blocks"], features), classifier, window=context["window"],
         folds=context["folds"], final_estimator=final,
         context_features=build_features(context["blocks"], features) if context["blocks"]
-        else None, random_state=seed)
+        else None, spans=context["spans"], random_state=seed)

@@ -82,6 +82,8 @@ TRAIN_SCHEMA = {
         "window": Option(int, 2, help="neighbours' stage-1 scores at ±1..±window"),
         "folds": Option(int, 5, help="group folds for out-of-fold stage-1 scores"),
         "blocks": Option(list, [], help="dense feature blocks stage 2 also sees"),
+        "spans": Option(bool, False, help="where the article's stage-1 scores lie around "
+                        "each paragraph: shares before and after, best score beyond the window"),
         "estimator": {"name": Option(str, "logistic_regression"), "params": Option(dict, {})},
     },
     "search": {
