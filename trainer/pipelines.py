@@ -311,8 +311,9 @@ class ContextStackingClassifier(ClassifierMixin, BaseEstimator):
     """Two-stage paragraph classifier over canonical rows (a DataFrame of whole articles).
 
     Stage 1: ``classifier`` on ``features``. Stage 2: ``final_estimator`` on the stage-1
-    score of each paragraph, of its neighbours at ±1..±``window``, their running means, and
-    its article's score statistics. Stage 2 trains on out-of-fold stage-1 scores from
+    score of each paragraph, of its neighbours at ±1..±``window``, their running means, its
+    article's score statistics and, with ``spans``, where the article's scores lie before and
+    after it beyond the window. Stage 2 trains on out-of-fold stage-1 scores from
     ``folds`` group folds over ``group``, so it sees scores as bad as on unseen sites.
 
     ``y`` may hold -1 for rows given only as context (scikit-learn's semi-supervised
@@ -342,7 +343,7 @@ class ContextStackingClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def __setstate__(self, state):
-        # Bundles trained before ``out_of_fold`` existed load as trained without it.
+        # Bundles trained before ``out_of_fold`` or ``spans`` existed load as trained without.
         super().__setstate__({"out_of_fold": False, "spans": False, **state})
 
     def fit(self, X, y, sample_weight=None):
