@@ -38,10 +38,9 @@ def _seed_prediction():
 
 
 @pytest.mark.xfail(strict=True, reason="known gap (issue 4): the shipped claim model scores "
-                   "\"Putin is likely to ask for more ammunition during his next visit\" (a forecast, "
-                   "a claim by the guideline through the minister named in the line before) below "
-                   "its threshold; the other 7 content lines are claims. The model before passed it "
-                   "narrowly (.42 against .40) and missed it when trained with seeds 1 and 2")
+                   "\"Putin is likely to ask for more ammunition during his next visit\" (a "
+                   "forecast, a claim by the guideline through the minister named in the line "
+                   "before) below its threshold; the other 7 content lines are claims")
 def test_main_job_marks_the_seed_news_paragraphs_as_claims():
     predicted, gold = _seed_prediction()
     threshold = load_bundle(MODELS / "claim").threshold
