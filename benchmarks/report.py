@@ -100,10 +100,11 @@ def headline(results: dict) -> list[str]:
             lines.append(line + ".")
     prediction = results.get("scaling", {}).get("prediction")
     if prediction:
+        smallest, largest = prediction["points"][0], prediction["points"][-1]
         lines.append(f"Prediction time grows with input size to the power "
-                     f"{prediction['time_slope']:.2f}; peak memory at "
-                     f"{prediction['points'][-1]['factor']}× the input is "
-                     f"{prediction['peak_rss_growth']:.2f}× that at 1×.")
+                     f"{prediction['time_slope']:.2f}; peak memory streaming "
+                     f"{largest['pages']:,} pages is {fmt(largest['peak_rss_mb'], 0)} MB, "
+                     f"{prediction['peak_rss_growth']:.2f}× that at {smallest['pages']:,}.")
     models = results.get("models")
     if models:
         total = sum(b["bytes"] for b in models["bundles"].values()) / 2**20
@@ -256,8 +257,9 @@ METHOD = [
     "a one-page warm-up before the clock starts, one core (sched_setaffinity, one BLAS thread) "
     "unless -j 2. Peak RSS is the peak (VmHWM) of the process plus that of its live child "
     "processes. Text-input rates exclude the HTML-to-text rendering.",
-    "- Scaling repeats a page sample 1×, 4×, 16× (prediction) and trains on nested samples of "
-    "the training articles (training); the slope is a least-squares fit of log(time) against "
+    "- Scaling streams a page sample several times over (prediction: one input file read again "
+    "and again, as several inputs are) and trains on nested samples of the training articles "
+    "(training); the slope is a least-squares fit of log(time) against "
     "log(size).",
     "",
 ]

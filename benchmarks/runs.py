@@ -110,17 +110,22 @@ def fit_slope(sizes, values) -> float:
 
 def prediction_scaling(models: Path, pages: list[Page], folder: Path, factors: tuple[int, ...],
                        timeout: float) -> dict:
-    """Our HTML predictor streaming over the pages repeated 1×, 4×, 16×…: time and memory."""
+    """Our HTML predictor streaming over the pages repeated 1×, 4×, 16×…: time and memory.
+    The worker reads the one file ``factor`` times in a row (as ``trainer predict`` reads
+    several inputs), so the largest batch needs no copy of its gigabytes on disk."""
+    html, text = write_inputs(pages, folder)
+    text.path.unlink()
     points = []
     for factor in factors:
-        html, text = write_inputs(pages, folder, repeat=factor)
-        result = run_worker(["predict", models, html.path], timeout)
-        points.append({"factor": factor, "pages": html.pages, "mb": html.bytes / 2**20,
-                       "seconds": result["seconds"],
-                       "pages_per_s": html.pages / result["seconds"],
+        result = run_worker(["predict", models, html.path, "--repeat", factor], timeout)
+        if result["pages"] != html.pages * factor:
+            raise WorkerError(f"prediction scaling: {result['pages']} records for "
+                              f"{html.pages * factor} pages")
+        points.append({"factor": factor, "pages": result["pages"],
+                       "mb": html.bytes * factor / 2**20, "seconds": result["seconds"],
+                       "pages_per_s": result["pages"] / result["seconds"],
                        "peak_rss_mb": result["peak_rss_mb"]})
-        html.path.unlink()
-        text.path.unlink()
+    html.path.unlink()
     return {"points": points, "window_articles": BATCH_SIZE,  # one process: one batch
             "time_slope": fit_slope([p["pages"] for p in points], [p["seconds"] for p in points]),
             "peak_rss_growth": points[-1]["peak_rss_mb"] / points[0]["peak_rss_mb"]}

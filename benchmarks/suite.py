@@ -41,8 +41,9 @@ class Settings:
     timeout: float = 6 * 3600  # seconds for one measured run
 
 
+# Prediction scaling ends at 10,000 pages: the batch size of the memory target (issue 4).
 FULL = Settings("full", wcxb_pages=None, scrapinghub_pages=None, speed_pages=None,
-                scaling_pages=100)
+                scaling_pages=100, scaling_factors=(1, 4, 16, 100))
 QUICK = Settings("quick", wcxb_pages=60, scrapinghub_pages=30, speed_pages=40, scaling_pages=16,
                  train_models=("content-text",), train_fractions=(0.025, 0.05, 0.1),
                  train_search=False, load_repeats=1, timeout=900)
