@@ -118,9 +118,9 @@ class InputFile:
     bytes: int
 
 
-def write_inputs(pages: list[Page], folder: Path, repeat: int = 1) -> tuple[InputFile, InputFile]:
-    """The pages ``repeat`` times as HTML (``{"id", "html"}``) and as our plain-text rendering
-    (``{"id", "text"}``) JSONL files; a repeated page gets a new id."""
+def write_inputs(pages: list[Page], folder: Path) -> tuple[InputFile, InputFile]:
+    """The pages as HTML (``{"id", "html"}``) and as our plain-text rendering
+    (``{"id", "text"}``) JSONL files."""
     folder.mkdir(parents=True, exist_ok=True)
     inputs = {"html": [], "text": []}  # (id, body, paragraphs) per page and kind
     for page in pages:
@@ -129,12 +129,10 @@ def write_inputs(pages: list[Page], folder: Path, repeat: int = 1) -> tuple[Inpu
         inputs["text"].append((page.id, rendering.text, len(segment_text(rendering.text))))
     files = []
     for kind, items in inputs.items():
-        path = folder / f"pages-{kind}-x{repeat}.jsonl"
+        path = folder / f"pages-{kind}.jsonl"
         with path.open("w", encoding="utf-8") as f:
-            for copy in range(repeat):
-                for page_id, body, _ in items:
-                    f.write(json.dumps({"id": f"{page_id}#{copy}", kind: body}) + "\n")
-        files.append(InputFile(path, len(items) * repeat,
-                               sum(n for _, _, n in items) * repeat,
-                               sum(len(body.encode("utf-8")) for _, body, _ in items) * repeat))
+            for page_id, body, _ in items:
+                f.write(json.dumps({"id": page_id, kind: body}) + "\n")
+        files.append(InputFile(path, len(items), sum(n for _, _, n in items),
+                               sum(len(body.encode("utf-8")) for _, body, _ in items)))
     return files[0], files[1]

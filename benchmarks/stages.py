@@ -58,7 +58,7 @@ def _model_scores(clock: _Clock, name: str, model, rows) -> np.ndarray:
 
 def _input_files(models: Path, data: Path, pages: int, folder: Path) -> dict[str, Path]:
     """JSONL files of ``pages`` held-out WCXB pages, as HTML and as text; written once."""
-    paths = {kind: folder / f"pages-{kind}-x1.jsonl" for kind in ("html", "text")}
+    paths = {kind: folder / f"pages-{kind}.jsonl" for kind in ("html", "text")}
     if not all(path.is_file() for path in paths.values()):
         from .pages import held_out_pages, write_inputs
 

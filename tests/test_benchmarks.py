@@ -286,16 +286,18 @@ def test_subsamples_nest_and_keep_validation(world, tmp_path):
     assert "test" not in whole
 
 
-def test_inputs_repeat_pages_with_new_ids(tmp_path):
+def test_inputs_hold_each_page_as_html_and_as_our_text_rendering(tmp_path):
     html, _ = _page("example.org", 1)
-    pages = [Page("wcxb:0001", "wcxb", html, "", "article")]
-    html_file, text_file = write_inputs(pages, tmp_path, repeat=3)
+    pages = [Page("wcxb:0001", "wcxb", html, "", "article"),
+             Page("wcxb:0002", "wcxb", html.replace("<p>", "<p>More. "), "", "article")]
+    html_file, text_file = write_inputs(pages, tmp_path)
     records = [json.loads(line) for line in html_file.path.read_text().splitlines()]
-    assert [r["id"] for r in records] == ["wcxb:0001#0", "wcxb:0001#1", "wcxb:0001#2"]
-    assert html_file.pages == text_file.pages == 3
-    assert html_file.paragraphs == 3 * len(segment_html(html).paragraphs)
-    assert text_file.bytes == 3 * len(segment_html(html).text.encode())
-    assert "text" in json.loads(text_file.path.read_text().splitlines()[0])
+    assert [(r["id"], r["html"]) for r in records] == [(p.id, p.html) for p in pages]
+    texts = [json.loads(line)["text"] for line in text_file.path.read_text().splitlines()]
+    assert texts == [segment_html(p.html).text for p in pages]
+    assert html_file.pages == text_file.pages == 2
+    assert html_file.paragraphs == sum(len(segment_html(p.html).paragraphs) for p in pages)
+    assert text_file.bytes == sum(len(t.encode()) for t in texts)
 
 
 def test_report_renders_without_optional_sections():
