@@ -22,7 +22,7 @@ import pandas as pd
 
 from trainer.baselines import EXTRACTOR_NAMES, RENDERERS, BaselineUnavailable, make_extractor
 from trainer.bundle import Bundle
-from trainer.metrics import classification_scores, page_scores
+from trainer.metrics import bootstrap_interval, classification_scores, page_scores
 from trainer.predict import ArticleInput, Predictor
 from trainer.rows import CLAIM_LABELS, UNKNOWN
 from trainer.segment import segment_html
@@ -32,7 +32,7 @@ from trainer.train import load_rows
 from .pages import Page
 
 __all__ = ["OURS_HTML", "OURS_RENDERED", "OURS_TEXT", "available_extractors",
-           "bootstrap_interval", "claim_quality", "content_quality", "system_outputs"]
+           "claim_quality", "content_quality", "mean_page_interval", "system_outputs"]
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,6 @@ CLAIM_SETS = {  # row source of the test split -> the held-out set it is
     "checkthat2019": "CheckThat! 2019 (held-out transcripts)",
     "annotated": "seed article (hand-labelled)",
 }
-BOOTSTRAP_RESAMPLES = 2000
 
 
 def _ours(predictor: Predictor, inputs: list[ArticleInput]) -> tuple[list[str], int]:
@@ -99,13 +98,10 @@ def system_outputs(pages: list[Page], predictor: Predictor,
     return outputs, failures
 
 
-def bootstrap_interval(values, resamples: int = BOOTSTRAP_RESAMPLES,
-                       seed: int = 13) -> tuple[float, float]:
-    """95% percentile-bootstrap interval of the mean of ``values`` (pages resampled)."""
-    values = np.asarray(values, dtype=float)
-    draws = np.random.default_rng(seed).integers(0, len(values), (resamples, len(values)))
-    means = values[draws].mean(axis=1)
-    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+def mean_page_interval(per_page) -> tuple[float, float]:
+    """95% percentile-bootstrap interval of the mean of the ``per_page`` scores."""
+    sums = np.column_stack([per_page, np.ones(len(per_page))])
+    return bootstrap_interval(sums, lambda totals: totals[:, 0] / totals[:, 1], seed=13)
 
 
 def content_quality(pages: list[Page], outputs: dict[str, list[str]], failures: dict[str, int],
@@ -117,7 +113,7 @@ def content_quality(pages: list[Page], outputs: dict[str, list[str]], failures: 
         pairs = [(text, page.gold) for text, page in zip(texts, pages)]
         per_page = [metric(text, gold)[2] for text, gold in pairs]
         summary = page_scores(pairs, metric=metric, convention=convention)
-        summary["mean_page_f1_interval"] = bootstrap_interval(per_page)
+        summary["mean_page_f1_interval"] = mean_page_interval(per_page)
         summary["failures"] = failures[name]
         summary["per_page_f1"] = dict(zip((p.id for p in pages), per_page))
         if convention == "wcxb":

@@ -21,7 +21,7 @@ from datasets import Dataset, DatasetDict
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.pages import Page, held_out_pages, sample, write_inputs
-from benchmarks.quality import OURS_HTML, OURS_RENDERED, OURS_TEXT, bootstrap_interval
+from benchmarks.quality import OURS_HTML, OURS_RENDERED, OURS_TEXT, mean_page_interval
 from benchmarks.report import fmt, markdown_table, render_markdown, write_results
 from benchmarks.runs import fit_slope, ratio, subsample_dataset, throughput
 from benchmarks.suite import Settings, run_suite
@@ -270,9 +270,9 @@ def test_sample_is_reproducible_sorted_and_bounded():
     assert sample(items, None) == sample(items, 500) == items
 
 
-def test_bootstrap_interval_brackets_the_mean():
-    assert bootstrap_interval([0.7] * 30) == (pytest.approx(0.7), pytest.approx(0.7))
-    low, high = bootstrap_interval([0.0, 1.0] * 50)
+def test_mean_page_interval_brackets_the_mean():
+    assert mean_page_interval([0.7] * 30) == (pytest.approx(0.7), pytest.approx(0.7))
+    low, high = mean_page_interval([0.0, 1.0] * 50)
     assert low < 0.5 < high and high - low < 0.3
 
 

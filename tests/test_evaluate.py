@@ -91,8 +91,17 @@ def test_evaluate_writes_hand_checkable_scores(tmp_path, wcxb_page):
     assert page["f1"] == pytest.approx(26 / 35) == word_prf(predicted, GOLD)[2]
     assert page["f1_articles"] == pytest.approx(page["f1"])
     assert "trafilatura (HTML)" in written["pages"]["WCXB word F1"]["systems"]
-    names = [t["name"] for t in written["targets"]]
-    assert "paragraph F1 (content)" in names
+    targets = {t["name"]: t for t in written["targets"]}
+    # One page: its 5 paragraphs are resampled for the interval; F1 2/3 against 0.88.
+    paragraph = targets["paragraph F1 (content)"]
+    assert paragraph["resampled"] == "5 paragraphs"
+    assert paragraph["value"] == pytest.approx(2 / 3)
+    low, high = paragraph["margin_interval"]
+    assert -0.88 <= low < 2 / 3 - 0.88 < high <= 1 - 0.88
+    # The page-level targets resample the one page: no spread at all.
+    articles = targets["WCXB word F1, article pages"]
+    assert articles["margin_interval"] == pytest.approx([26 / 35 - 0.96] * 2)
+    assert articles["resampled"] == "1 article page"
 
     report = (tmp_path / "report" / "report.md").read_text()
     assert "| model (html) | 1 | 0.867 | 0.650 | 0.743 | 0.743 | 0 |" in report

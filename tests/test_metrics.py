@@ -8,8 +8,11 @@ from sklearn.metrics import f1_score
 
 from trainer.metrics import (
     best_threshold,
+    bootstrap_interval,
     calibration_table,
     classification_scores,
+    count_f1,
+    count_macro_f1,
     page_scores,
     shingle_prf,
     word_prf,
@@ -246,3 +249,46 @@ def test_classification_scores_take_one_threshold_per_example():
     assert same["threshold"] == 0.5 and "thresholds" not in same
     with pytest.raises(ValueError, match="one per example"):
         classification_scores(y, scores, np.array([0.3, 0.7]))
+
+
+# --------------------------------------------------------------------------- intervals
+
+def _interval_one_resample_at_a_time(sums, statistic, resamples, level, seed):
+    """bootstrap_interval as first written: each resample's units summed in a loop."""
+    draws = np.random.default_rng(seed).integers(0, len(sums), size=(resamples, len(sums)))
+    values = [statistic(sums[d].sum(axis=0)[None, :])[0] for d in draws]
+    tail = (1 - level) / 2 * 100
+    return tuple(np.percentile(values, [tail, 100 - tail]))
+
+
+@settings(max_examples=40)
+@given(st.lists(st.tuples(*[st.integers(0, 9)] * 4), min_size=1, max_size=30),
+       st.sampled_from([count_f1, count_macro_f1]), st.integers(0, 3))
+def test_bootstrap_interval_is_the_percentiles_of_resampled_unit_totals(units, statistic, seed):
+    sums = np.array(units, dtype=float)
+    got = bootstrap_interval(sums, statistic, resamples=200, level=0.9, seed=seed)
+    assert got == approx(_interval_one_resample_at_a_time(sums, statistic, 200, 0.9, seed))
+    assert got == bootstrap_interval(sums, statistic, resamples=200, level=0.9, seed=seed)
+    assert 0 <= got[0] <= got[1] <= 1
+
+
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=40))
+def test_bootstrap_interval_of_a_mean_stays_within_the_units(values):
+    sums = np.column_stack([values, np.ones(len(values))])
+    low, high = bootstrap_interval(sums, lambda t: t[:, 0] / t[:, 1], resamples=300)
+    assert min(values) - 1e-12 <= low <= high <= max(values) + 1e-12
+
+
+def test_bootstrap_interval_widens_when_units_disagree_and_rejects_bad_input():
+    # tp, fp, fn per page: ten pages alike give no spread; pages split half good, half bad do.
+    alike = np.tile([[3.0, 1.0, 1.0]], (10, 1))
+    assert bootstrap_interval(alike, count_f1) == approx((0.75, 0.75))
+    split = np.array([[4.0, 0.0, 0.0]] * 5 + [[0.0, 2.0, 2.0]] * 5)
+    low, high = bootstrap_interval(split, count_f1)
+    observed = count_f1(split.sum(axis=0)[None, :])[0]
+    assert observed == approx(2 / 3) and low < observed < high
+    assert count_macro_f1(np.array([[3.0, 1.0, 1.0, 3.0]]))[0] == approx(0.75)
+    with pytest.raises(ValueError, match="non-empty 2-D"):
+        bootstrap_interval(np.zeros((0, 3)), count_f1)
+    with pytest.raises(ValueError, match="level"):
+        bootstrap_interval(alike, count_f1, level=1.5)

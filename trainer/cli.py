@@ -104,8 +104,10 @@ def evaluate(model_dir, data, split, output):
     except (ConfigError, FileNotFoundError, ValueError) as exc:
         _fail(exc)
     for target in result.get("targets", []):
+        low, high = target["margin_interval"]
         click.echo(f"{target['name']}: {target['value']:.4f} (goal {target['goal']:.4f}, "
-                   f"{'met' if target['met'] else 'not met'})")
+                   f"{'met' if target['met'] else 'not met'}; value - goal {low:+.3f} to "
+                   f"{high:+.3f}, 95% interval over {target['resampled']})")
     click.echo(f"report written to {result['output']}/report.md")
 
 

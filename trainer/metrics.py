@@ -26,9 +26,12 @@ import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_fscore_support
 
 __all__ = [
+    "bootstrap_interval",
     "best_threshold",
     "calibration_table",
     "classification_scores",
+    "count_f1",
+    "count_macro_f1",
     "page_scores",
     "shingle_prf",
     "word_prf",
@@ -247,3 +250,51 @@ def calibration_table(y_true, scores, bins: int = 10) -> dict:
         table.append({"lower": b / bins, "upper": (b + 1) / bins, "count": count,
                       "mean_score": mean_score, "fraction_positive": fraction})
     return {"bins": table, "ece": ece, "brier": float(np.mean((s - y) ** 2)), "n": int(y.size)}
+
+
+# --------------------------------------------------------------------------- intervals
+
+BOOTSTRAP_RESAMPLES = 2000
+# Fewer units than this (CheckThat! 2024 dev-test has two debates) cannot stand for the
+# population of documents: evaluation then resamples paragraphs, and says so.
+MIN_INTERVAL_UNITS = 20
+
+
+def bootstrap_interval(unit_sums, statistic: Callable[[np.ndarray], np.ndarray],
+                       resamples: int = BOOTSTRAP_RESAMPLES, level: float = 0.95,
+                       seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of a statistic over independent units (pages, documents).
+
+    ``unit_sums`` has one row per unit, holding the amounts the statistic is computed from
+    (counts of true and false positives, or a page's score and a 1); ``statistic`` maps
+    column totals, one row per resample, to one value per resample. Units are drawn with
+    replacement, so the paragraphs of one page move together: they are not independent, and
+    resampling them one by one would give too narrow an interval. Fixed ``seed``: the same
+    data give the same interval.
+    """
+    sums = np.asarray(unit_sums, dtype=np.float64)
+    if sums.ndim != 2 or len(sums) == 0:
+        raise ValueError(f"unit_sums must be a non-empty 2-D array, got shape {sums.shape}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie between 0 and 1, got {level}")
+    rng = np.random.default_rng(seed)
+    n = len(sums)
+    draws = rng.integers(0, n, size=(resamples, n))
+    # How often each unit was drawn, per resample, without a resamples x units loop.
+    counts = np.bincount((draws + n * np.arange(resamples)[:, None]).ravel(),
+                         minlength=n * resamples).reshape(resamples, n)
+    values = np.asarray(statistic(counts @ sums), dtype=np.float64)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def count_f1(totals: np.ndarray) -> np.ndarray:
+    """F1 of the positive class from totals whose columns are tp, fp, fn (and maybe tn)."""
+    return _f1(totals[:, 0], totals[:, 1], totals[:, 2])
+
+
+def count_macro_f1(totals: np.ndarray) -> np.ndarray:
+    """Mean F1 of both classes from totals whose columns are tp, fp, fn, tn."""
+    tp, fp, fn, tn = totals.T
+    return (_f1(tp, fp, fn) + _f1(tn, fn, fp)) / 2
