@@ -14,7 +14,7 @@ from trainer.bundle import load_bundle
 from trainer.config import ConfigError
 from trainer.rows import COLUMNS, FEATURES, UNKNOWN, article_rows
 from trainer.segment import Article, segment_text
-from trainer.train import crop_articles, load_rows, load_train_config, train
+from trainer.train import crop_articles, load_rows, load_train_config, sample_debates, train
 
 PROSE = [
     "The council approved the new budget on Tuesday after a long debate about the schools.",
@@ -105,9 +105,9 @@ def write_config(folder: Path, task="content", output="model", extra="") -> Path
     return path
 
 
-def train_claims_by_kind(tmp_path: Path):
+def train_claims_by_kind(tmp_path: Path, extra: str = ""):
     """A claim model with a threshold per page kind, trained on the toy dataset where the
-    "other" source's articles are debate transcripts."""
+    "other" source's articles are debate transcripts; ``extra`` is more config."""
     from trainer.dataset import load_dataset
 
     toy_dataset(tmp_path / "toy")
@@ -117,7 +117,7 @@ def train_claims_by_kind(tmp_path: Path):
             if row["source"] == "other":
                 row["page_type"] = "transcript"
     write_dataset(tmp_path / "data", splits)
-    extra = '[threshold]\nby_kind = true\nchosen_on = { spoken = "training_folds" }\n'
+    extra += '[threshold]\nby_kind = true\nchosen_on = { spoken = "training_folds" }\n'
     return train(load_train_config(write_config(tmp_path, task="claim", output="claim",
                                                 extra=extra)))
 
@@ -180,6 +180,11 @@ def test_training_is_deterministic_for_a_seed(workspace):
     (['data.unlabel_before_content=["nowhere"]'], "data.unlabel_before_content"),
     (['search.method="grid"'], "search.params"),
     (['threshold.policy="best"'], "threshold.policy"),
+    (["data.debate_samples.copies=-1"], "data.debate_samples.copies"),
+    (["data.debate_samples.share=0"], "data.debate_samples.share"),
+    (["data.debate_samples.share=1.5"], "data.debate_samples.share"),
+    (["data.debate_samples.weight=0"], "data.debate_samples.weight"),
+    (["data.debate_samples.copy=2"], "data.debate_samples.copy"),
 ])
 def test_config_errors_name_the_key(workspace, overrides, key):
     path = write_config(workspace, output="bad")
@@ -377,3 +382,47 @@ def test_seed_scores_are_each_seeds_own_training_summarised(tmp_path):
     f1 = [run["all"][0] for run in runs.values()]
     assert rows["all"]["f1"]["mean"] == pytest.approx(sum(f1) / 2)
     assert (rows["all"]["f1"]["min"], rows["all"]["f1"]["max"]) == (min(f1), max(f1))
+
+
+@settings(max_examples=50, deadline=None)
+@given(debates=st.lists(st.lists(st.sampled_from([0, 1, UNKNOWN]), min_size=1, max_size=30),
+                        min_size=1, max_size=4),
+       copies=st.integers(1, 4), share=st.sampled_from([0.3, 1.0]), seed=st.integers(0, 2**16))
+def test_debate_samples_deal_each_labelled_sentence_into_one_copy_at_most(debates, copies,
+                                                                         share, seed):
+    frame = pd.DataFrame(
+        [{"article_id": f"d{d}", "group": f"debate{d}", "page_type": "transcript", "index": i,
+          "n_paragraphs": len(lines), "claim": label, "text": f"d{d} s{i}"}
+         for d, lines in enumerate(debates) for i, label in enumerate(lines)]
+        + [{"article_id": "web", "group": "site", "page_type": "article", "index": 0,
+            "n_paragraphs": 1, "claim": 1, "text": "web s0"}])
+    shuffled = frame.sample(frac=1, random_state=seed).reset_index(drop=True)
+    out = sample_debates(shuffled, copies, share, seed, "claim")
+    pd.testing.assert_frame_equal(out.iloc[:len(frame)], shuffled)
+    pd.testing.assert_frame_equal(sample_debates(shuffled, copies, share, seed, "claim"), out)
+    samples = out.iloc[len(frame):]
+    # Labelled debate sentences only, each in one copy at most; every one of them with share 1.
+    assert samples["text"].is_unique and not samples["text"].str.startswith("web").any()
+    assert (samples["claim"] != UNKNOWN).all()
+    labelled = frame.loc[(frame["claim"] != UNKNOWN) & (frame["article_id"] != "web"), "text"]
+    assert set(samples["text"]) <= set(labelled)
+    if share == 1.0:
+        assert set(samples["text"]) == set(labelled)
+    for sample_id, sample in samples.groupby("article_id"):
+        debate, number = sample_id.split("#sample")
+        assert 1 <= int(number) <= copies
+        assert (sample["group"] == f"debate{debate[1:]}").all()
+        spoken = [int(t.split(" s")[1]) for t in sample.sort_values("index")["text"]]
+        assert spoken == sorted(spoken)  # in spoken order, renumbered
+        assert sorted(sample["index"]) == list(range(len(sample)))
+        assert (sample["n_paragraphs"] == len(sample)).all()
+
+
+def test_debate_samples_train_but_are_not_scored_as_training_rows(tmp_path):
+    plain = train_claims_by_kind(tmp_path / "plain")["metrics"]
+    sampled = train_claims_by_kind(tmp_path / "sampled", "[data.debate_samples]\ncopies = 2\n"
+                                                        "share = 1.0\nweight = 0.5\n")["metrics"]
+    spoken = plain["training"]["rows_per_source"]["other"]  # every debate sentence is labelled
+    assert sampled["training"]["labelled_rows"] == plain["training"]["labelled_rows"] + spoken
+    assert sampled["training"]["rows_per_source"]["other"] == 2 * spoken
+    assert sampled["training_folds"]["overall"]["n"] == plain["training_folds"]["overall"]["n"]

@@ -43,7 +43,7 @@ from .pipelines import (UNLABELLED, HeldOutCalibration, block_schema, build_mode
 from .rows import CLAIM_LABELS, CONTENT_LABELS, PAGE_KINDS, UNKNOWN, page_kinds
 
 __all__ = ["TRAIN_SCHEMA", "TrainResult", "crop_articles", "load_rows", "load_train_config",
-           "sample_weights", "train"]
+           "sample_debates", "sample_weights", "train"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,15 @@ TRAIN_SCHEMA = {
         "crops": Option(int, 0, help="extra copies of each training article, each cut as a "
                                      "reader copies it: from its first content paragraph to "
                                      "part of the boilerplate after its last"),
+        "debate_samples": {
+            "copies": Option(int, 0, help="extra copies of each training debate transcript "
+                                          "holding a sample of its labelled sentences alone, as "
+                                          "CheckThat! gives its dev and dev-test sets"),
+            "share": Option(float, 1.0, help="share of a debate's labelled sentences dealt "
+                                             "into its copies (each into one copy)"),
+            "weight": Option(float, 1.0, help="sample weight of a copied sentence, times its "
+                                              "source's weight"),
+        },
     },
     "features": block_schema(),
     "estimator": {"name": Option(str, "logistic_regression"), "params": Option(dict, {})},
@@ -158,6 +167,16 @@ def check_train_config(cfg: dict, where: str) -> None:
         raise ConfigError(f"{where}: search.scoring: unknown scorer {search['scoring']!r}")
     if cfg["data"]["crops"] < 0:
         raise ConfigError(f"{where}: data.crops: must be at least 0, got {cfg['data']['crops']}")
+    samples = cfg["data"]["debate_samples"]
+    if samples["copies"] < 0:
+        raise ConfigError(f"{where}: data.debate_samples.copies: must be at least 0, got "
+                          f"{samples['copies']}")
+    if not 0.0 < samples["share"] <= 1.0:
+        raise ConfigError(f"{where}: data.debate_samples.share: must be in (0, 1], got "
+                          f"{samples['share']}")
+    if samples["weight"] <= 0.0:
+        raise ConfigError(f"{where}: data.debate_samples.weight: must be above 0, got "
+                          f"{samples['weight']}")
     if not 0.0 <= cfg["threshold"]["value"] <= 1.0:
         raise ConfigError(f"{where}: threshold.value: must be in [0, 1]")
 
@@ -238,6 +257,31 @@ def crop_articles(frame: pd.DataFrame, copies: int, seed: int) -> pd.DataFrame:
         end = n - np.floor(rng.random(len(n)) * np.ceil(tail / 2)).astype(int)
         kept = ordered[(rank >= first[article]) & (rank < end[article])].copy()
         kept["article_id"] = kept["article_id"] + f"#crop{copy}"
+        kept["index"] = kept.groupby("article_id", sort=False).cumcount()
+        kept["n_paragraphs"] = kept.groupby("article_id", sort=False)["index"].transform("size")
+        parts.append(kept)
+    return pd.concat(parts, ignore_index=True)
+
+
+def sample_debates(frame: pd.DataFrame, copies: int, share: float, seed: int,
+                   task: str) -> pd.DataFrame:
+    """``frame`` plus ``copies`` sampled copies of each debate transcript, in its group.
+
+    CheckThat! gives its dev and dev-test sentences sampled from their debates (a sentence
+    every 7 to 9 lines, median), so there a sentence's neighbours are not the lines around it,
+    while the training debates hold every line. A ``share`` of each debate's labelled
+    sentences is dealt at random into the copies, each sentence into one, without the
+    transcript's context lines, so stage 2 also learns from sentences whose neighbours are
+    other samples.
+    """
+    rng = np.random.default_rng(seed)
+    spoken = frame[(page_kinds(frame["page_type"]) == "spoken") & (frame[task] != UNKNOWN)]
+    spoken = spoken.sort_values(["article_id", "index"], kind="stable")
+    deal = np.where(rng.random(len(spoken)) < share, rng.integers(0, copies, len(spoken)), -1)
+    parts = [frame]
+    for copy in range(copies):
+        kept = spoken[deal == copy].copy()
+        kept["article_id"] = kept["article_id"] + f"#sample{copy + 1}"
         kept["index"] = kept.groupby("article_id", sort=False).cumcount()
         kept["n_paragraphs"] = kept.groupby("article_id", sort=False)["index"].transform("size")
         parts.append(kept)
@@ -372,11 +416,20 @@ def _train(cfg: dict) -> TrainResult:
     validation_rows = load_rows(data, "validation", task, exclude, unlabel)
     if cfg["data"]["crops"]:
         train_rows = crop_articles(train_rows, cfg["data"]["crops"], cfg["seed"])
+    originals = len(train_rows)
+    samples = cfg["data"]["debate_samples"]
+    if samples["copies"]:
+        train_rows = sample_debates(train_rows, samples["copies"], samples["share"],
+                                    cfg["seed"], task)
     y_train, y_validation = targets(train_rows, task), targets(validation_rows, task)
     log.info("%s: %d training rows (%d labelled) in %d articles; %d validation rows",
              task, len(train_rows), (y_train != UNLABELLED).sum(),
              train_rows["article_id"].nunique(), (y_validation != UNLABELLED).sum())
     weights = sample_weights(train_rows, cfg["weights"]["sources"])
+    if len(train_rows) > originals and samples["weight"] != 1.0:
+        # A copy: pandas may hand back a read-only array.
+        weights = np.ones(len(train_rows)) if weights is None else weights.copy()
+        weights[originals:] *= samples["weight"]
 
     model = build_model(cfg).set_params(out_of_fold=uses_training_folds(cfg["threshold"]))
     search = None
@@ -406,7 +459,9 @@ def _train(cfg: dict) -> TrainResult:
         del stacked.oof_proba_
         rows["training_folds"] = (y_train, oof, train_rows["source"], train_rows["page_type"])
     threshold, thresholds = choose_thresholds(cfg["threshold"], rows)
-    labelled, train_labelled = y_validation != UNLABELLED, y_train != UNLABELLED
+    labelled = y_validation != UNLABELLED
+    # Training-fold scores of the training rows themselves: debate samples are copies.
+    train_labelled = (y_train != UNLABELLED) & (np.arange(len(y_train)) < originals)
     cut = kind_thresholds(threshold, thresholds, validation_rows["page_type"])
     train_cut = kind_thresholds(threshold, thresholds, train_rows["page_type"])
     metrics = {
