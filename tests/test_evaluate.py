@@ -167,3 +167,36 @@ def test_claim_baseline_scores_are_margins_and_never_reach_the_calibration_table
     assert chosen["thresholds"] == {} and np.all(cut == chosen["threshold"])
     report = claim_baseline(cfg, data, rows)  # used to crash on margins outside [0, 1]
     assert report["overall"]["n"] == len(rows)
+
+
+def test_claim_baseline_fits_the_validation_split_when_the_model_did(tmp_path, monkeypatch):
+    """With data.include_validation the baseline, like the model, learns the validation rows
+    too, and its threshold comes from their out-of-fold scores."""
+    import trainer.baselines
+    from trainer.evaluate import claim_baseline_scores
+    from trainer.train import load_rows
+
+    fitted = []
+
+    class Recorded(type(trainer.baselines.checkthat_baseline())):
+        def fit(self, X, y, **kwargs):
+            fitted.append(len(X))
+            return super().fit(X, y, **kwargs)
+
+    original = trainer.baselines.checkthat_baseline
+    monkeypatch.setattr(trainer.baselines, "checkthat_baseline",
+                        lambda: Recorded(original().steps))
+    data = toy_dataset(tmp_path / "data")
+    cfg = load_train_config(write_config(tmp_path, task="claim", output="claim"))
+    rows = {split: load_rows(data, split, "claim") for split in ("train", "validation", "test")}
+    labelled = {split: int((r["claim"] != 2).sum()) for split, r in rows.items()}
+    claim_baseline_scores(cfg, data, rows["test"])
+    assert fitted == [labelled["train"]]  # fitted once; validation scored by that fit
+    fitted.clear()
+    cfg["data"]["include_validation"] = True
+    scores, _, _ = claim_baseline_scores(cfg, data, rows["test"])
+    both = labelled["train"] + labelled["validation"]
+    # Fitted on both splits, then once per group fold on the rest of both.
+    assert fitted[0] == both and len(fitted) == 1 + cfg["context"]["folds"]
+    assert all(n < both for n in fitted[1:]) and sum(both - n for n in fitted[1:]) == both
+    assert len(scores) == len(rows["test"])

@@ -426,3 +426,43 @@ def test_debate_samples_train_but_are_not_scored_as_training_rows(tmp_path):
     assert sampled["training"]["labelled_rows"] == plain["training"]["labelled_rows"] + spoken
     assert sampled["training"]["rows_per_source"]["other"] == 2 * spoken
     assert sampled["training_folds"]["overall"]["n"] == plain["training_folds"]["overall"]["n"]
+
+
+def test_include_validation_fits_those_rows_and_scores_them_out_of_fold(tmp_path):
+    """With data.include_validation the validation split is fitted too; its metrics, the
+    calibration and the threshold come from out-of-fold scores. Validation labels turned
+    upside down show both: the model learns them (test accuracy falls) and its validation
+    scores are not its own fit of them (they stay upside down)."""
+    from trainer.dataset import load_dataset
+
+    splits = {split: rows.to_list()
+              for split, rows in load_dataset(toy_dataset(tmp_path / "toy")).items()}
+    for row in splits["validation"]:
+        row["content"] = 1 - row["content"]
+    write_dataset(tmp_path / "data", splits)
+    plain = train(load_train_config(write_config(tmp_path, output="plain")))
+    both = train(load_train_config(write_config(tmp_path, output="both"),
+                                   ["data.include_validation=true"]))
+    n_validation = len(splits["validation"])
+    training = both["metrics"]["training"]
+    assert training["includes_validation"] and not plain["metrics"]["training"][
+        "includes_validation"]
+    assert training["labelled_rows"] == plain["metrics"]["training"]["labelled_rows"] \
+        + n_validation
+    assert both["metrics"]["validation"]["overall"]["n"] == n_validation
+    assert both["metrics"]["training_folds"]["overall"]["n"] == len(splits["train"])
+    # Scored out of fold, the upside-down validation rows still look upside down.
+    assert both["metrics"]["validation"]["overall"]["pr_auc"] < 0.5
+    # Calibrated on those scores, the best a monotone map can do is a constant: the share of
+    # content rows (5 of 8 upside down) as average precision.
+    calibrated = train(load_train_config(
+        write_config(tmp_path, output="calibrated", extra='[calibration]\nmethod = "isotonic"\n'),
+        ["data.include_validation=true"]))
+    assert calibrated["metrics"]["validation"]["overall"]["pr_auc"] <= 5 / 8 + 1e-9
+
+    test = pd.DataFrame(splits["test"])
+    accuracy = {name: ((load_bundle(result["path"]).model.predict_proba(test)[:, 1]
+                        >= result["threshold"]) == (test["content"] == 1)).mean()
+                for name, result in (("plain", plain), ("both", both))}
+    assert accuracy["both"] < accuracy["plain"]
+    assert "also fitted on these rows" in (Path(both["path"]) / "report.md").read_text()

@@ -221,9 +221,10 @@ def content_pages(model, threshold: float, input_mode: str, rows: pd.DataFrame, 
 def claim_baseline_scores(cfg: dict, data, split_rows: pd.DataFrame) -> tuple[np.ndarray,
                                                                              np.ndarray, dict]:
     """The CheckThat! TF-IDF + linear SVM baseline, fitted on the model's labelled training rows
-    and thresholded like the model (``cfg["threshold"]``: per page kind, on validation or
-    out-of-fold training scores; max F1 where the model's policy is a fixed probability, which
-    means nothing on SVM margins).
+    (and validation rows, with ``data.include_validation``, which then scores them out of fold
+    as the model does) and thresholded like the model (``cfg["threshold"]``: per page kind, on
+    validation or out-of-fold training scores; max F1 where the model's policy is a fixed
+    probability, which means nothing on SVM margins).
 
     Returns its scores on ``split_rows`` (SVM margins, not probabilities), each row's threshold,
     and ``{"threshold": ..., "thresholds": {kind: ...}}``.
@@ -238,22 +239,26 @@ def claim_baseline_scores(cfg: dict, data, split_rows: pd.DataFrame) -> tuple[np
     train_rows = train_rows[train_rows["claim"] != UNKNOWN].reset_index(drop=True)
     validation = load_rows(data, "validation", "claim", exclude)
     validation = validation[validation["claim"] != UNKNOWN].reset_index(drop=True)
-    baseline = checkthat_baseline().fit(train_rows["text"], train_rows["claim"])
+    include = cfg["data"].get("include_validation", False)  # older bundles lack the key
+    fitted = pd.concat([train_rows, validation], ignore_index=True) if include else train_rows
+    baseline = checkthat_baseline().fit(fitted["text"], fitted["claim"])
     policy = dict(cfg["threshold"])
     policy.setdefault("by_kind", False)
     policy.setdefault("chosen_on", {})
     if policy["policy"] == "fixed":
         policy["policy"] = "max_f1"
-    rows = {"validation": (targets(validation, "claim"),
-                           baseline.decision_function(validation["text"]),
-                           validation["source"], validation["page_type"])}
-    if uses_training_folds(policy):
-        y = targets(train_rows, "claim")
-        groups = train_rows["group"].to_numpy()
-        oof = cross_val_predict(checkthat_baseline(), train_rows["text"], y, groups=groups,
+    if include or uses_training_folds(policy):
+        y = targets(fitted, "claim")
+        groups = fitted["group"].to_numpy()
+        oof = cross_val_predict(checkthat_baseline(), fitted["text"], y, groups=groups,
                                 cv=group_folds(groups, cfg["context"]["folds"], cfg["seed"]),
                                 method="decision_function")
-        rows["training_folds"] = (y, oof, train_rows["source"], train_rows["page_type"])
+    n = len(train_rows)
+    rows = {"validation": (targets(validation, "claim"), oof[n:] if include
+                           else baseline.decision_function(validation["text"]),
+                           validation["source"], validation["page_type"])}
+    if uses_training_folds(policy):
+        rows["training_folds"] = (y[:n], oof[:n], train_rows["source"], train_rows["page_type"])
     threshold, thresholds = choose_thresholds(policy, rows)
     scores = baseline.decision_function(split_rows["text"])
     cut = kind_thresholds(threshold, thresholds, split_rows["page_type"])

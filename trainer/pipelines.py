@@ -492,12 +492,17 @@ class HeldOutCalibration(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         y = np.asarray(y)
         labelled = y != UNLABELLED
-        raw = self.estimator.predict_proba(X)[:, 1][labelled]
+        return self.fit_scores(self.estimator.predict_proba(X)[:, 1][labelled], y[labelled])
+
+    def fit_scores(self, raw, y):
+        """Fit the calibrator to the estimator's positive-class probabilities ``raw`` of held-out
+        rows labelled ``y`` (0/1): scores computed elsewhere, such as out-of-fold ones."""
+        raw, y = np.asarray(raw, dtype=np.float64), np.asarray(y)
         if self.method == "isotonic":
             self.calibrator_ = IsotonicRegression(y_min=0, y_max=1, out_of_bounds="clip")
-            self.calibrator_.fit(raw, y[labelled])
+            self.calibrator_.fit(raw, y)
         elif self.method == "sigmoid":
-            self.calibrator_ = LogisticRegression(C=1e6).fit(_logit(raw)[:, None], y[labelled])
+            self.calibrator_ = LogisticRegression(C=1e6).fit(_logit(raw)[:, None], y)
         else:
             raise ValueError(f"unknown calibration method {self.method!r}: sigmoid or isotonic")
         self.classes_ = self.estimator.classes_

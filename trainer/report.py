@@ -153,7 +153,12 @@ def write_validation_report(folder: Path, cfg: dict, metrics: dict, threshold: f
         lines += [f"| {c['params']} | {c['mean']:.4f} | {c['std']:.4f} |"
                   for c in metrics["search"]["candidates"]]
         lines.append("")
-    lines += ["## Validation split", ""] + paragraph_markdown(metrics["validation"], label_names)
+    lines += ["## Validation split", ""]
+    if training.get("includes_validation"):
+        lines += ["The model was also fitted on these rows (data.include_validation). Their "
+                  "scores here are out of fold: each site or document scored by a model that "
+                  "never saw it, as calibration and thresholds were fitted on them.", ""]
+    lines += paragraph_markdown(metrics["validation"], label_names)
     if metrics.get("training_folds"):
         lines += ["", "## Training rows, out of fold", "",
                   "Both stages cross-validated over group folds: each document or site "

@@ -75,6 +75,11 @@ TRAIN_SCHEMA = {
         "crops": Option(int, 0, help="extra copies of each training article, each cut as a "
                                      "reader copies it: from its first content paragraph to "
                                      "part of the boilerplate after its last"),
+        "include_validation": Option(bool, False, help="also fit on the validation split, for "
+                                     "a final model once its recipe was chosen there: "
+                                     "validation rows are then scored out of fold (their "
+                                     "sites held out), and calibration, thresholds and "
+                                     "validation metrics use those scores"),
         "debate_samples": {
             "copies": Option(int, 0, help="extra copies of each training debate transcript "
                                           "holding a sample of its labelled sentences alone, as "
@@ -414,6 +419,11 @@ def _train(cfg: dict) -> TrainResult:
     exclude, unlabel = cfg["data"]["exclude_sources"], cfg["data"]["unlabel_before_content"]
     train_rows = load_rows(data, "train", task, exclude, unlabel)
     validation_rows = load_rows(data, "validation", task, exclude, unlabel)
+    # Rows of the validation split among the fitted ones (with data.include_validation).
+    held_out = slice(0, 0)
+    if cfg["data"]["include_validation"]:
+        held_out = slice(len(train_rows), len(train_rows) + len(validation_rows))
+        train_rows = pd.concat([train_rows, validation_rows], ignore_index=True)
     if cfg["data"]["crops"]:
         train_rows = crop_articles(train_rows, cfg["data"]["crops"], cfg["seed"])
     originals = len(train_rows)
@@ -431,7 +441,8 @@ def _train(cfg: dict) -> TrainResult:
         weights = np.ones(len(train_rows)) if weights is None else weights.copy()
         weights[originals:] *= samples["weight"]
 
-    model = build_model(cfg).set_params(out_of_fold=uses_training_folds(cfg["threshold"]))
+    model = build_model(cfg).set_params(out_of_fold=uses_training_folds(cfg["threshold"])
+                                        or cfg["data"]["include_validation"])
     search = None
     if cfg["search"]["method"] != "none":
         log.info("searching %s over %s", cfg["search"]["method"], cfg["search"]["params"])
@@ -444,24 +455,34 @@ def _train(cfg: dict) -> TrainResult:
     model.fit(train_rows, y_train, sample_weight=weights)
     fit_seconds = time.perf_counter() - fit_started
 
-    log.info("scoring the validation split")
     stacked = model
-    scores = model.predict_proba(validation_rows)[:, 1]
+    labelled = y_validation != UNLABELLED
+    if cfg["data"]["include_validation"]:
+        log.info("validation rows were fitted: scoring them out of fold")
+        scores = stacked.oof_proba_[held_out]  # NaN for context rows
+    else:
+        log.info("scoring the validation split")
+        scores = model.predict_proba(validation_rows)[:, 1]
     if cfg["calibration"]["method"] != "none":
         log.info("calibrating (%s) on the validation split", cfg["calibration"]["method"])
-        model = HeldOutCalibration(model, cfg["calibration"]["method"]).fit(
-            validation_rows, y_validation)
-        scores = model.calibrate(scores)
+        model = HeldOutCalibration(model, cfg["calibration"]["method"]).fit_scores(
+            scores[labelled], y_validation[labelled])
+        scores = np.where(labelled, model.calibrate(np.nan_to_num(scores)), np.nan)
     rows = {"validation": (y_validation, scores, validation_rows["source"],
                            validation_rows["page_type"])}
+    # The training rows themselves (and their copies), without the validation split's.
+    fitted = np.ones(len(y_train), dtype=bool)
+    fitted[held_out] = False
     if stacked.out_of_fold:  # not needed for prediction: not saved
-        oof = stacked.oof_proba_ if model is stacked else model.calibrate(stacked.oof_proba_)
+        oof = stacked.oof_proba_ if model is stacked \
+            else np.where(np.isnan(stacked.oof_proba_), np.nan,
+                          model.calibrate(np.nan_to_num(stacked.oof_proba_)))
         del stacked.oof_proba_
-        rows["training_folds"] = (y_train, oof, train_rows["source"], train_rows["page_type"])
+        rows["training_folds"] = (y_train[fitted], oof[fitted], train_rows["source"][fitted],
+                                  train_rows["page_type"][fitted])
     threshold, thresholds = choose_thresholds(cfg["threshold"], rows)
-    labelled = y_validation != UNLABELLED
     # Training-fold scores of the training rows themselves: debate samples are copies.
-    train_labelled = (y_train != UNLABELLED) & (np.arange(len(y_train)) < originals)
+    train_labelled = (y_train != UNLABELLED) & (np.arange(len(y_train)) < originals) & fitted
     cut = kind_thresholds(threshold, thresholds, validation_rows["page_type"])
     train_cut = kind_thresholds(threshold, thresholds, train_rows["page_type"])
     metrics = {
@@ -476,7 +497,8 @@ def _train(cfg: dict) -> TrainResult:
                      "articles": int(train_rows["article_id"].nunique()),
                      "rows_per_source": {k: int(v) for k, v in train_rows.loc[
                          y_train != UNLABELLED, "source"].value_counts().items()},
-                     "fit_seconds": round(fit_seconds, 1)},
+                     "fit_seconds": round(fit_seconds, 1),
+                     "includes_validation": cfg["data"]["include_validation"]},
     }
     metrics["training"]["seconds"] = round(time.perf_counter() - started, 1)
     metrics["training"]["peak_rss_mb"] = _peak_rss_mb()
