@@ -155,9 +155,9 @@ def write_validation_report(folder: Path, cfg: dict, metrics: dict, threshold: f
         lines.append("")
     lines += ["## Validation split", ""]
     if training.get("includes_validation"):
-        lines += ["The model was also fitted on these rows (data.include_validation). Their "
-                  "scores here are out of fold: each site or document scored by a model that "
-                  "never saw it, as calibration and thresholds were fitted on them.", ""]
+        lines += ["The model was also fitted on these rows (data.include_validation), so their "
+                  "scores here are out of fold: each site or document scored by models that "
+                  "never saw it. Calibration and thresholds were fitted on these scores too.", ""]
     lines += paragraph_markdown(metrics["validation"], label_names)
     if metrics.get("training_folds"):
         lines += ["", "## Training rows, out of fold", "",
