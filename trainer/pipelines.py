@@ -509,9 +509,15 @@ class HeldOutCalibration(ClassifierMixin, BaseEstimator):
         return self
 
     def calibrate(self, raw) -> np.ndarray:
-        """Calibrated probabilities for the estimator's positive-class probabilities ``raw``."""
+        """Calibrated probabilities for the estimator's positive-class probabilities ``raw``;
+        NaN (a row not scored, such as a context row out of fold) stays NaN."""
         check_is_fitted(self)
         raw = np.asarray(raw, dtype=np.float64)
+        missing = np.isnan(raw)
+        if missing.any():
+            calibrated = np.full(len(raw), np.nan)
+            calibrated[~missing] = self.calibrate(raw[~missing])
+            return calibrated
         if self.method == "isotonic":
             return self.calibrator_.predict(raw)
         return self.calibrator_.predict_proba(_logit(raw)[:, None])[:, 1]

@@ -467,16 +467,14 @@ def _train(cfg: dict) -> TrainResult:
         log.info("calibrating (%s) on the validation split", cfg["calibration"]["method"])
         model = HeldOutCalibration(model, cfg["calibration"]["method"]).fit_scores(
             scores[labelled], y_validation[labelled])
-        scores = np.where(labelled, model.calibrate(np.nan_to_num(scores)), np.nan)
+        scores = model.calibrate(scores)
     rows = {"validation": (y_validation, scores, validation_rows["source"],
                            validation_rows["page_type"])}
     # The training rows themselves (and their copies), without the validation split's.
     fitted = np.ones(len(y_train), dtype=bool)
     fitted[held_out] = False
     if stacked.out_of_fold:  # not needed for prediction: not saved
-        oof = stacked.oof_proba_ if model is stacked \
-            else np.where(np.isnan(stacked.oof_proba_), np.nan,
-                          model.calibrate(np.nan_to_num(stacked.oof_proba_)))
+        oof = stacked.oof_proba_ if model is stacked else model.calibrate(stacked.oof_proba_)
         del stacked.oof_proba_
         rows["training_folds"] = (y_train[fitted], oof[fitted], train_rows["source"][fitted],
                                   train_rows["page_type"][fitted])
