@@ -3,6 +3,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
@@ -92,9 +93,9 @@ def test_evaluate_writes_hand_checkable_scores(tmp_path, wcxb_page):
     assert page["f1_articles"] == pytest.approx(page["f1"])
     assert "trafilatura (HTML)" in written["pages"]["WCXB word F1"]["systems"]
     targets = {t["name"]: t for t in written["targets"]}
-    # One page: its 5 paragraphs are resampled for the interval; F1 2/3 against 0.88.
+    # One page: runs of its 5 paragraphs are resampled for the interval; F1 2/3 against 0.88.
     paragraph = targets["paragraph F1 (content)"]
-    assert paragraph["resampled"] == "5 paragraphs"
+    assert paragraph["resampled"] == "5 paragraphs in 3 runs of up to 2"
     assert paragraph["value"] == pytest.approx(2 / 3)
     low, high = paragraph["margin_interval"]
     assert -0.88 <= low < 2 / 3 - 0.88 < high <= 1 - 0.88
@@ -200,3 +201,25 @@ def test_claim_baseline_fits_the_validation_split_when_the_model_did(tmp_path, m
     assert fitted[0] == both and len(fitted) == 1 + cfg["context"]["folds"]
     assert all(n < both for n in fitted[1:]) and sum(both - n for n in fitted[1:]) == both
     assert len(scores) == len(rows["test"])
+
+
+def test_few_documents_are_resampled_in_runs_of_consecutive_paragraphs():
+    from trainer.evaluate import _counts_by_unit
+
+    # Two debates of 8 and 4 sentences, rows shuffled: runs of round(12 ** (1/3)) = 2
+    # sentences follow each debate's order, not the rows'.
+    rows = pd.DataFrame({"article_id": ["a"] * 8 + ["b"] * 4,
+                         "index": [*range(8), *range(4)]}).sample(frac=1, random_state=3)
+    y = (rows["index"].to_numpy() % 4 == 0) | (rows["article_id"].to_numpy() == "b")
+    predicted = rows["index"].to_numpy() < 2
+    sums, units = _counts_by_unit(rows, y, predicted)
+    assert units == "12 paragraphs in 6 runs of up to 2"
+    assert sums.sum(axis=0).tolist() == [3, 1, 3, 5]  # tp, fp, fn, tn of all rows
+    # Runs a0-1: tp + fp; a2-3 and a6-7: tn + tn; a4-5: fn + tn; b0-1: tp + tp; b2-3: fn + fn.
+    assert sorted(map(tuple, sums.tolist())) == sorted([
+        (1, 1, 0, 0), (0, 0, 0, 2), (0, 0, 1, 1), (0, 0, 0, 2), (2, 0, 0, 0), (0, 0, 2, 0)])
+
+    # With enough documents, whole documents are the units.
+    many = pd.DataFrame({"article_id": [f"p{i // 2}" for i in range(40)], "index": [0, 1] * 20})
+    sums, units = _counts_by_unit(many, np.ones(40, bool), np.ones(40, bool))
+    assert units == "20 articles" and sums[:, 0].tolist() == [2] * 20

@@ -296,15 +296,24 @@ def _target(name: str, value: float, goal: float, unit_sums, margin, units: str)
 
 def _counts_by_unit(rows: pd.DataFrame, y: np.ndarray,
                     predicted: np.ndarray) -> tuple[np.ndarray, str]:
-    """tp, fp, fn, tn summed per article, or per paragraph when the articles are too few."""
+    """tp, fp, fn, tn summed per article; when the articles are too few, per run of
+    consecutive paragraphs of an article (a block bootstrap: neighbouring sentences of a
+    debate share a speaker and a topic, so resampling them one by one is too narrow)."""
     counts = np.column_stack([y & predicted, ~y & predicted, y & ~predicted,
                               ~y & ~predicted]).astype(np.float64)
     articles = pd.factorize(rows["article_id"])[0]
     n = articles.max(initial=-1) + 1
-    if n < MIN_INTERVAL_UNITS:
-        return counts, _units(len(counts), "paragraph")
-    return np.stack([np.bincount(articles, weights=c, minlength=n) for c in counts.T],
-                    axis=1), _units(n, "article")
+    if n >= MIN_INTERVAL_UNITS:
+        return np.stack([np.bincount(articles, weights=c, minlength=n) for c in counts.T],
+                        axis=1), _units(n, "article")
+    # Runs of about the cube root of the paragraph count, the usual block length.
+    run = max(1, round(len(counts) ** (1 / 3)))
+    place = pd.DataFrame({"article": articles, "order": rows["index"].to_numpy()})
+    position = place.sort_values("order", kind="stable").groupby("article").cumcount()
+    units = pd.factorize(pd.Series(list(zip(articles, position.sort_index() // run))))[0]
+    n_units = units.max(initial=-1) + 1
+    sums = np.stack([np.bincount(units, weights=c, minlength=n_units) for c in counts.T], axis=1)
+    return sums, f"{_units(len(counts), 'paragraph')} in {n_units} runs of up to {run}"
 
 
 def _claim_targets(paragraphs: dict, rows: pd.DataFrame, y: np.ndarray,

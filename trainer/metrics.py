@@ -256,7 +256,7 @@ def calibration_table(y_true, scores, bins: int = 10) -> dict:
 
 BOOTSTRAP_RESAMPLES = 2000
 # Fewer units than this (CheckThat! 2024 dev-test has two debates) cannot stand for the
-# population of documents: evaluation then resamples paragraphs, and says so.
+# population of documents: evaluation then resamples runs of consecutive paragraphs, and says so.
 MIN_INTERVAL_UNITS = 20
 
 

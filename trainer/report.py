@@ -195,9 +195,10 @@ def evaluation_markdown(result: dict) -> str:
         lines += ["## Quality targets", "",
                   "Value minus goal, with a 95% bootstrap interval: each held-out set's "
                   f"pages or documents, with all their paragraphs, are resampled "
-                  f"{BOOTSTRAP_RESAMPLES:,} times (its paragraphs one by one when it has "
-                  f"fewer than {MIN_INTERVAL_UNITS} documents: that interval ignores how one "
-                  "document's paragraphs go together, so it is too narrow). A goal set "
+                  f"{BOOTSTRAP_RESAMPLES:,} times (runs of consecutive paragraphs, about the cube "
+                  f"root of their number, when it has fewer than {MIN_INTERVAL_UNITS} "
+                  "documents: that interval cannot show how much the documents themselves "
+                  "differ, so it is still too narrow). A goal set "
                   "against trafilatura is recomputed in each resample. An interval that "
                   "spans 0 means this split cannot tell whether the goal is met.", "",
                   "| target | value | goal | met | value − goal | 95% interval | resampled |",
