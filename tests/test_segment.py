@@ -134,6 +134,11 @@ def test_bad_text_input_names_the_input_and_line():
         decode_text(b"\x00\x01\x02PNG", "image.txt")
     with pytest.raises(InputError, match="gzip"):
         decode_text(b"\x1f\x8b\x08broken", "a.txt.gz")
+    # A UTF-16 byte-order mark, then an odd number of bytes: not UTF-16 after all.
+    assert decode_text("Grüße\n".encode("utf-16"), "de.txt") == "Grüße\n"
+    with pytest.raises(InputError, match=r"notes\.txt: starts with a UTF-16 byte-order mark but "
+                                         r"is not valid UTF-16 \(at byte offset 16"):
+        decode_text(b"\xff\xfe bad utf8 line\n", "notes.txt")
 
 
 def test_format_sniffing():
@@ -234,3 +239,19 @@ def test_hidden_elements_are_dropped_as_if_cut_from_the_markup(nodes):
     hidden = segment_html(page.format(_render(nodes, keep_hidden=True)))
     cut = segment_html(page.format(_render(nodes, keep_hidden=False)))
     assert hidden == cut
+
+
+def test_deeply_nested_html_is_read_whole_or_refused():
+    # libxml2 alone stops at 256 nested elements and drops the rest of the page (all of it
+    # here, even the paragraph after the nesting); unclosed inline tags nest that deep too.
+    nested = ("<html><body><p>before</p>" + "<div>" * 300 + "<p>deep text</p>" + "</div>" * 300
+              + "<p>tail text</p></body></html>")
+    assert [p.text for p in segment_html(nested).paragraphs] == ["before", "deep text",
+                                                                  "tail text"]
+    unclosed = "<html><body>" + "".join(f"<font><b>item {i} " for i in range(400))
+    assert segment_html(unclosed).text.split() == " ".join(
+        f"item {i}" for i in range(400)).split()
+    too_deep = "<html><body>\n<p>before</p>" + "<div>" * 2100 + "<p>lost</p></body></html>"
+    with pytest.raises(InputError, match=r"page\.html: line 2, column \d+: elements nest deeper "
+                                         r"than the HTML parser's limit"):
+        segment_html(too_deep, "page.html")

@@ -154,7 +154,13 @@ def decode_text(data: bytes, name: str = "<input>") -> str:
     """Decode a plain-text article: UTF-8 (with or without BOM), or UTF-16 with a BOM."""
     data = _ungzip(data, name)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{name}: starts with a UTF-16 byte-order mark but is not valid UTF-16 (at byte "
+                f"offset {exc.start}: {exc.reason}); convert the file to UTF-8"
+            ) from None
     _check_not_binary(data, name)
     try:
         return data.decode("utf-8-sig")
@@ -224,12 +230,15 @@ _MAX_CLASS_TOKENS = 12
 _LIST_TAGS = frozenset({"li", "ul", "ol", "dl", "dd", "dt", "menu"})
 _TABLE_TAGS = frozenset({"td", "th", "table"})
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
-# No id index (collect_ids): nothing here looks elements up by id.
-_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=True, collect_ids=False)
+# No id index (collect_ids): nothing here looks elements up by id. huge_tree: without it
+# libxml2 stops at 256 nested elements (pages with unclosed inline tags reach that) and
+# drops the rest of the page; with it the limit is 2048, and reaching it is an InputError.
+_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=True, collect_ids=False,
+                           huge_tree=True)
 # For the markup encoded as UTF-8: libxml2 converts a str's UCS-2/UCS-4 buffer more slowly
 # than Python encodes it, and UTF-8 is also what it reads a pure-ASCII str as.
 _UTF8_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=True,
-                                collect_ids=False, encoding="utf-8")
+                                collect_ids=False, encoding="utf-8", huge_tree=True)
 
 
 def _parse(markup: str, name: str):
@@ -237,13 +246,21 @@ def _parse(markup: str, name: str):
     markup = re.sub(r"^\s*<\?xml[^>]*>", "", markup, count=1)
     if not markup or markup.isspace():  # not markup.strip(), without copying the page
         return None, ""
+    parser = _UTF8_PARSER
     try:
         try:
-            root = etree.fromstring(markup.encode("utf-8"), _UTF8_PARSER)
+            root = etree.fromstring(markup.encode("utf-8"), parser)
         except UnicodeEncodeError:  # lone surrogates: let lxml read the str itself
-            root = etree.fromstring(markup, _PARSER)
+            parser = _PARSER
+            root = etree.fromstring(markup, parser)
     except etree.XMLSyntaxError as exc:
         raise InputError(f"{name}: cannot parse HTML ({exc})") from None
+    limit = next((e for e in parser.error_log
+                  if e.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT), None)
+    if limit is not None:  # the parser stopped there: the rest of the page would be lost
+        raise InputError(f"{name}: line {limit.line}, column {limit.column}: elements nest "
+                         f"deeper than the HTML parser's limit ({limit.message.split(',')[0]}), "
+                         f"so the page cannot be read whole")
     if root is None:
         return None, ""
     title_el = next(root.iterdescendants("title"), None)
