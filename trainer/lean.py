@@ -22,8 +22,8 @@ class _RefusePyarrow(importlib.abc.MetaPathFinder):
 
     def find_spec(self, fullname, path, target=None):
         if fullname.partition(".")[0] == "pyarrow":
-            raise ModuleNotFoundError(f"pyarrow is kept out of this prediction process "
-                                      f"(trainer.lean)", name=fullname)
+            raise ModuleNotFoundError("pyarrow is kept out of this prediction process "
+                                      "(trainer.lean)", name=fullname)
         return None
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain, islice
 
-from lxml import etree, html as lxml_html
+from lxml import etree
 
 __all__ = [
     "Article",
