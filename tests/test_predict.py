@@ -267,6 +267,19 @@ def test_read_inputs_refuses_inputs_over_the_size_limit(tmp_path, monkeypatch):
     assert small.id == "b" and small.error is None and small.source.endswith("big.jsonl:2")
 
 
+def test_an_article_over_the_paragraph_limit_is_reported_and_the_rest_go_on(predictor,
+                                                                              monkeypatch):
+    monkeypatch.setattr(predict_module, "MAX_ARTICLE_PARAGRAPHS", 5)
+    long = "\n".join(f"Paragraph {i} of a long article." for i in range(6))
+    items = [ArticleInput(id="long", data=long, format="text"),
+             ArticleInput(id="short", data="\n".join(long.splitlines()[:5]), format="text")]
+    records = list(predictor.predict_many(items))
+    assert records[0]["error"] == "long: 6 paragraphs, more than the 5 one article may have; " \
+                                  "split it into articles"
+    assert records[0]["paragraphs"] == [] and records[0]["id"] == "long"
+    assert records[1]["error"] is None and len(records[1]["paragraphs"]) == 5
+
+
 # --------------------------------------------------------------------------- the CLI
 
 @pytest.fixture

@@ -63,6 +63,9 @@ MODEL_TASKS = {"content-html": "content", "content-text": "content", "claim": "c
 INPUT_FORMATS = ("auto", "text", "html", "jsonl")
 OUTPUT_FORMATS = ("jsonl", "csv", "text")
 MAX_ARTICLE_BYTES = 32 * 2**20  # larger inputs (or JSONL lines) are reported, not read
+# A model's memory grows with one article's paragraphs (about 6.5 KB each: 200,000 one-line
+# paragraphs took 1.6 GB), and the largest labelled page has 2,641: longer inputs are reported.
+MAX_ARTICLE_PARAGRAPHS = 20_000
 BATCH_SIZE = 16  # articles per task
 ROWS_PER_CALL = 4096  # paragraphs per model call, at most (one article may hold more)
 WINDOW_PER_JOB = 4  # batches in flight per worker: bounds memory, keeps workers busy
@@ -185,6 +188,9 @@ def _segment(item: ArticleInput) -> tuple[Article | None, str | None]:
         return None, f"{name}: cannot segment this input ({type(exc).__name__}: {exc})"
     if not article.paragraphs:
         return None, f"{name}: empty article (no text found)"
+    if len(article.paragraphs) > MAX_ARTICLE_PARAGRAPHS:
+        return None, (f"{name}: {len(article.paragraphs):,} paragraphs, more than the "
+                      f"{MAX_ARTICLE_PARAGRAPHS:,} one article may have; split it into articles")
     return article, None
 
 
