@@ -308,9 +308,10 @@ def _counts_by_unit(rows: pd.DataFrame, y: np.ndarray,
                         axis=1), _units(n, "article")
     # Runs of about the cube root of the paragraph count, the usual block length.
     run = max(1, round(len(counts) ** (1 / 3)))
-    place = pd.DataFrame({"article": articles, "order": rows["index"].to_numpy()})
-    position = place.sort_values("order", kind="stable").groupby("article").cumcount()
-    units = pd.factorize(pd.Series(list(zip(articles, position.sort_index() // run))))[0]
+    # Each paragraph's place in its article (0, 1, ...), whatever the rows' order.
+    position = pd.Series(rows["index"].to_numpy()).groupby(articles).rank(method="first")
+    runs = (position.to_numpy(dtype=np.int64) - 1) // run
+    units = pd.factorize(articles * len(counts) + runs)[0]
     n_units = units.max(initial=-1) + 1
     sums = np.stack([np.bincount(units, weights=c, minlength=n_units) for c in counts.T], axis=1)
     return sums, f"{_units(len(counts), 'paragraph')} in {n_units} runs of up to {run}"
