@@ -64,7 +64,7 @@ INPUT_FORMATS = ("auto", "text", "html", "jsonl")
 OUTPUT_FORMATS = ("jsonl", "csv", "text")
 MAX_ARTICLE_BYTES = 32 * 2**20  # larger inputs (or JSONL lines) are reported, not read
 # A model's memory grows with one article's paragraphs (200,000 one-line paragraphs took
-# 1.6 GB, 50,000 took 540 MB; the largest labelled page has 2,641): longer ones are reported.
+# 1.6 GB, 50,000 took 530 MB; the largest labelled page has 2,641): longer ones are reported.
 MAX_ARTICLE_PARAGRAPHS = 50_000
 BATCH_SIZE = 16  # articles per task
 ROWS_PER_CALL = 4096  # paragraphs per model call, at most (one article may hold more)
