@@ -136,9 +136,18 @@ def test_bad_text_input_names_the_input_and_line():
         decode_text(b"\x1f\x8b\x08broken", "a.txt.gz")
     # A UTF-16 byte-order mark, then an odd number of bytes: not UTF-16 after all.
     assert decode_text("Grüße\n".encode("utf-16"), "de.txt") == "Grüße\n"
-    with pytest.raises(InputError, match=r"notes\.txt: starts with a UTF-16 byte-order mark but "
-                                         r"is not valid UTF-16 \(at byte offset 16"):
+    with pytest.raises(InputError, match=r"notes\.txt: looks like UTF-16 but is not valid "
+                                         r"UTF-16 \(at byte offset 16"):
         decode_text(b"\xff\xfe bad utf8 line\n", "notes.txt")
+    # Without a byte-order mark (as Windows tools write it), in either byte order.
+    for codec in ("utf-16-le", "utf-16-be"):
+        assert decode_text("Grüße aus Zürich\n".encode(codec), "de.txt") == "Grüße aus Zürich\n"
+        page = "<html><body><p>Grüße</p></body></html>".encode(codec)
+        assert [p.text for p in segment_html(page).paragraphs] == ["Grüße"]
+        assert sniff_format(page) == "html" and sniff_format("Grüße".encode(codec)) == "text"
+    # Zero bytes that are not every other byte are still binary.
+    with pytest.raises(InputError, match="binary"):
+        decode_text(b"ab\x00\x00cd\x00\x01", "odd.txt")
 
 
 def test_format_sniffing():

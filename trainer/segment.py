@@ -146,20 +146,37 @@ def _ungzip(data: bytes, name: str) -> bytes:
 
 def _check_not_binary(data: bytes, name: str) -> None:
     sample = data[:4096]
-    if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if b"\x00" in sample:
         raise InputError(f"{name}: looks like binary data (NUL byte at offset {sample.index(0)})")
 
 
-def decode_text(data: bytes, name: str = "<input>") -> str:
-    """Decode a plain-text article: UTF-8 (with or without BOM), or UTF-16 with a BOM."""
-    data = _ungzip(data, name)
+def _utf16(data: bytes) -> str | None:
+    """The UTF-16 codec ``data`` is in: by its byte-order mark, or, without one, when its first
+    characters are all below U+0100 (markup and Latin text: every other byte is zero), as
+    Windows tools write it. None for anything else."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    head = data[:min(512, len(data) - len(data) % 2)]
+    if len(head) < 4 or b"\x00" not in head:
+        return None
+    if not any(head[1::2]) and all(head[0::2]):
+        return "utf-16-le"
+    if not any(head[0::2]) and all(head[1::2]):
+        return "utf-16-be"
+    return None
+
+
+def decode_text(data: bytes, name: str = "<input>") -> str:
+    """Decode a plain-text article: UTF-8 (with or without BOM), or UTF-16."""
+    data = _ungzip(data, name)
+    utf16 = _utf16(data)
+    if utf16:
         try:
-            return data.decode("utf-16")
+            return data.decode(utf16)
         except UnicodeDecodeError as exc:
             raise InputError(
-                f"{name}: starts with a UTF-16 byte-order mark but is not valid UTF-16 (at byte "
-                f"offset {exc.start}: {exc.reason}); convert the file to UTF-8"
+                f"{name}: looks like UTF-16 but is not valid UTF-16 (at byte offset "
+                f"{exc.start}: {exc.reason}); convert the file to UTF-8"
             ) from None
     _check_not_binary(data, name)
     try:
@@ -181,10 +198,11 @@ def decode_html(data: bytes | str, name: str = "<input>") -> str:
     if isinstance(data, str):
         return data
     data = _ungzip(data, name)
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"),
-                          (codecs.BOM_UTF16_BE, "utf-16")):
-        if data.startswith(bom):
-            return data.decode(encoding, errors="replace")
+    if data.startswith(codecs.BOM_UTF8):
+        return data.decode("utf-8", errors="replace")
+    utf16 = _utf16(data)
+    if utf16:
+        return data.decode(utf16, errors="replace")
     _check_not_binary(data, name)
     declared = _CHARSET_RE.search(data[:8192])
     if declared:
@@ -442,4 +460,7 @@ def sniff_format(data: bytes | str) -> str:
         head = head.encode("utf-8", errors="replace")
     if head[:2] == b"\x1f\x8b":
         head = _ungzip(data, "<input>")[:2048]
+    utf16 = _utf16(head)
+    if utf16:
+        head = head.decode(utf16, errors="replace").encode("utf-8")
     return "html" if _HTML_SNIFF.match(head.lstrip(codecs.BOM_UTF8)) else "text"
