@@ -2,7 +2,6 @@
 and errors reach the terminal."""
 
 import json
-from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -55,4 +54,4 @@ def test_command_line_errors_name_the_problem_and_exit_2(tmp_path):
     bad_build.write_text("[sources\n")
     broken = _run("build", bad_build)
     assert broken.exit_code == 2 and "build.toml: invalid TOML" in broken.stderr
-    assert not Path(tmp_path / "model").exists()
+    assert not (tmp_path / "model").exists()

@@ -157,7 +157,7 @@ def _utf16(data: bytes) -> str | None:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     head = data[:min(512, len(data) - len(data) % 2)]
-    if len(head) < 4 or b"\x00" not in head:
+    if len(head) < 4:
         return None
     if not any(head[1::2]) and all(head[0::2]):
         return "utf-16-le"
