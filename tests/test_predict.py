@@ -256,6 +256,33 @@ def test_read_inputs_reports_each_bad_jsonl_line_by_file_and_line():
     assert by_line["7"].id == "no-text"
 
 
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_read_inputs_reads_utf16_jsonl_line_by_line(tmp_path, codec):
+    # Long enough that the invalid line lies past the first 512 bytes the encoding is told by.
+    long = {"id": "a", "text": "Grüße aus Köln. " * 40}
+    lines = [json.dumps(long, ensure_ascii=False), '{"id": "b", "text": "\ud800"}',
+             json.dumps({"id": "c", "html": "<p>¿Qué?</p>"}, ensure_ascii=False)]
+    data = "\n".join(lines).encode(codec, errors="surrogatepass")
+    (tmp_path / "windows.jsonl").write_bytes(data)
+    (tmp_path / "no-extension").write_bytes(data + b"\x00")  # and an odd last byte
+    for name in ("windows.jsonl", "no-extension"):
+        a, b, c = read_inputs([tmp_path / name])
+        assert (a.id, a.data, a.error) == ("a", long["text"], None)
+        assert b.error == f"{tmp_path / name}: line 2: not valid UTF-16"
+        if name == "windows.jsonl":
+            assert (c.id, c.data, c.format) == ("c", "<p>¿Qué?</p>", "html")
+        else:
+            assert c.error == f"{tmp_path / name}: line 3: not valid UTF-16"
+
+
+def test_read_inputs_refuses_utf8_jsonl_with_encoded_surrogates(tmp_path):
+    (tmp_path / "a.jsonl").write_bytes(b'{"id": "x", "text": "\xed\xa0\x80"}\n'
+                                       b'\xef\xbb\xbf{"id": "y", "text": "ok"}\n')
+    bad, good = read_inputs([tmp_path / "a.jsonl"])
+    assert bad.error == f"{tmp_path / 'a.jsonl'}: line 1: not valid UTF-8"
+    assert (good.id, good.data) == ("y", "ok")
+
+
 def test_read_inputs_refuses_inputs_over_the_size_limit(tmp_path, monkeypatch):
     monkeypatch.setattr(predict_module, "MAX_ARTICLE_BYTES", 1000)
     (tmp_path / "big.txt").write_text("word " * 1000)

@@ -49,7 +49,7 @@ from .bundle import Bundle, BundleError, load_bundle
 from .lean import refusing_pyarrow
 from .memo import shared_work
 from .rows import articles_frame
-from .segment import Article, InputError, segment
+from .segment import Article, InputError, segment, utf16_codec
 from .workers import predict_batch, unpickled_predictor
 
 __all__ = [
@@ -382,7 +382,9 @@ def _read_stream(stream, name: str, input_format: str) -> Iterator[ArticleInput]
             stream = gzip.GzipFile(fileobj=stream)
         kind = _input_kind(name, input_format, stream)
         if kind == "jsonl":
-            yield from _read_jsonl(stream, name)
+            utf16 = utf16_codec(stream.peek(512))
+            yield from (_read_jsonl(_Utf16Lines(stream, utf16), name, "UTF-16") if utf16
+                        else _read_jsonl(stream, name))
             return
         data = stream.read(MAX_ARTICLE_BYTES + 1)
     except _READ_ERRORS as exc:
@@ -402,11 +404,55 @@ def _input_kind(name: str, input_format: str, stream) -> str | None:
     extension = os.path.splitext(name.lower().removesuffix(".gz"))[1]
     if extension in _KIND_BY_EXTENSION:
         return _KIND_BY_EXTENSION[extension]
-    head = stream.peek(1024).removeprefix(codecs.BOM_UTF8).lstrip()
-    return "jsonl" if head.startswith(b"{") else None
+    head = stream.peek(1024)
+    utf16 = utf16_codec(head)
+    if utf16:
+        head = head[:len(head) - len(head) % 2].decode(utf16, errors="replace").encode()
+    return "jsonl" if head.removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"{") else None
 
 
-def _read_jsonl(stream, name: str) -> Iterator[ArticleInput]:
+class _Utf16Lines:
+    """The lines of a UTF-16 stream, each re-encoded as UTF-8, so JSONL has one reading path
+    (JSON Lines is UTF-8, but Windows tools write UTF-16). Lines are split at newline code
+    units before decoding, so an invalid line spoils only itself."""
+
+    def __init__(self, stream, codec: str):
+        if codec == "utf-16":  # told by the byte-order mark, which is not part of line 1
+            codec = "utf-16-le" if stream.read(2) == codecs.BOM_UTF16_LE else "utf-16-be"
+        self._stream, self._codec = stream, codec
+        self._newline = "\n".encode(codec)
+        self._buffer = bytearray()
+
+    def _line_end(self, start: int) -> int:
+        """Where the buffer's first line ends (after its newline), or -1 for no newline yet."""
+        at = self._buffer.find(self._newline, start)
+        while at >= 0 and at % 2:  # a newline's bytes straddling two code units are not a newline
+            at = self._buffer.find(self._newline, at + 1)
+        return -1 if at < 0 else at + 2
+
+    def readline(self, size: int = -1) -> bytes:
+        """The next line, or its first ``size`` characters (two bytes each in UTF-16)."""
+        limit = 2 * size if size >= 0 else None
+        end = self._line_end(0)
+        while end < 0 and (limit is None or len(self._buffer) < limit):
+            searched = max(0, len(self._buffer) - 2)
+            chunk = self._stream.read(1 << 16)
+            if not chunk:
+                break
+            self._buffer += chunk
+            end = self._line_end(searched)
+        end = len(self._buffer) if end < 0 else end
+        end = end if limit is None else min(end, limit)
+        line = bytes(self._buffer[:end])
+        del self._buffer[:end]
+        # Invalid UTF-16 (a lone surrogate, an odd last byte) becomes invalid UTF-8, which the
+        # JSON parser refuses, so the line is reported like any undecodable one.
+        whole = len(line) - len(line) % 2
+        text = line[:whole].decode(self._codec, "surrogatepass") + "\udcff" * (whole < len(line))
+        return text.encode("utf-8", "surrogatepass")
+
+
+def _read_jsonl(stream, name: str, encoding: str = "UTF-8") -> Iterator[ArticleInput]:
     for line_no in itertools.count(1):
         try:
             line = stream.readline(MAX_ARTICLE_BYTES + 1)
@@ -421,7 +467,7 @@ def _read_jsonl(stream, name: str) -> Iterator[ArticleInput]:
         if too_long:
             yield _bad_line(name, line_no, f"longer than the {MAX_ARTICLE_BYTES >> 20} MiB limit")
         elif line.strip():
-            yield _jsonl_article(line, name, line_no)
+            yield _jsonl_article(line, name, line_no, encoding)
 
 
 def _skip_rest_of_line(stream) -> None:
@@ -434,11 +480,12 @@ def _bad_line(name: str, line_no: int, problem: str, id: str | None = None) -> A
                         error=f"{name}: line {line_no}: {problem}")
 
 
-def _jsonl_article(line: bytes, name: str, line_no: int) -> ArticleInput:
+def _jsonl_article(line: bytes, name: str, line_no: int, encoding: str) -> ArticleInput:
     try:
-        record = json.loads(line)
+        # Decoded here, strictly: json.loads lets surrogates encoded in UTF-8 through.
+        record = json.loads(line.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        return _bad_line(name, line_no, "not valid UTF-8")
+        return _bad_line(name, line_no, f"not valid {encoding}")
     except json.JSONDecodeError as exc:
         return _bad_line(name, line_no, f"malformed JSON at column {exc.colno} ({exc.msg})")
     if not isinstance(record, dict):

@@ -30,6 +30,8 @@ __all__ = [
     "segment",
     "segment_html",
     "segment_text",
+    "sniff_format",
+    "utf16_codec",
 ]
 
 
@@ -150,7 +152,7 @@ def _check_not_binary(data: bytes, name: str) -> None:
         raise InputError(f"{name}: looks like binary data (NUL byte at offset {sample.index(0)})")
 
 
-def _utf16(data: bytes) -> str | None:
+def utf16_codec(data: bytes) -> str | None:
     """The UTF-16 codec ``data`` is in: by its byte-order mark, or, without one, when its first
     characters are all below U+0100 (markup and Latin text: every other byte is zero), as
     Windows tools write it. None for anything else."""
@@ -169,7 +171,7 @@ def _utf16(data: bytes) -> str | None:
 def decode_text(data: bytes, name: str = "<input>") -> str:
     """Decode a plain-text article: UTF-8 (with or without BOM), or UTF-16."""
     data = _ungzip(data, name)
-    utf16 = _utf16(data)
+    utf16 = utf16_codec(data)
     if utf16:
         try:
             return data.decode(utf16)
@@ -200,7 +202,7 @@ def decode_html(data: bytes | str, name: str = "<input>") -> str:
     data = _ungzip(data, name)
     if data.startswith(codecs.BOM_UTF8):
         return data.decode("utf-8", errors="replace")
-    utf16 = _utf16(data)
+    utf16 = utf16_codec(data)
     if utf16:
         return data.decode(utf16, errors="replace")
     _check_not_binary(data, name)
@@ -460,7 +462,7 @@ def sniff_format(data: bytes | str) -> str:
         head = head.encode("utf-8", errors="replace")
     if head[:2] == b"\x1f\x8b":
         head = _ungzip(data, "<input>")[:2048]
-    utf16 = _utf16(head)
+    utf16 = utf16_codec(head)
     if utf16:
         head = head.decode(utf16, errors="replace").encode("utf-8")
     return "html" if _HTML_SNIFF.match(head.lstrip(codecs.BOM_UTF8)) else "text"
