@@ -264,3 +264,15 @@ def test_deeply_nested_html_is_read_whole_or_refused():
     with pytest.raises(InputError, match=r"page\.html: line 2, column \d+: elements nest deeper "
                                          r"than the HTML parser's limit"):
         segment_html(too_deep, "page.html")
+
+
+def test_noframes_and_noembed_markup_is_read_as_html():
+    # libxml2 keeps these elements' content as raw text: a frameset page came out as markup.
+    frameset = ("<html><head><title>Old site</title></head>\n<frameset><frame src='menu.html'>"
+                "</frameset>\n<noframes><body><h1>Welcome</h1>\n<p>Our <b>opening</b> hours "
+                "&amp; prices.<script>track()</script></p></body></noframes></html>")
+    article = segment_html(frameset)
+    assert [(p.text, p.tag, p.source_line) for p in article.paragraphs] == [
+        ("Welcome", "h1", 3), ("Our opening hours & prices.", "p", 4)]
+    assert segment_html("<p>a</p><noembed>Fish &amp; chips</noembed><xmp><b>x</b></xmp>"
+                        ).text == "a\nFish & chips<b>x</b>"  # <xmp> shows its markup

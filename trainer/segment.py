@@ -261,14 +261,12 @@ _UTF8_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=T
                                 collect_ids=False, encoding="utf-8", huge_tree=True)
 
 
-def _parse(markup: str, name: str):
-    # lxml rejects str input that declares an encoding; strip the XML declaration first.
-    markup = re.sub(r"^\s*<\?xml[^>]*>", "", markup, count=1)
-    if not markup or markup.isspace():  # not markup.strip(), without copying the page
-        return None, ""
-    parser = _UTF8_PARSER
+def _fromstring(markup: str, name: str):
+    """The parsed tree of ``markup``, or None; an InputError if the parser could not read it
+    whole."""
     try:
         try:
+            parser = _UTF8_PARSER
             root = etree.fromstring(markup.encode("utf-8"), parser)
         except UnicodeEncodeError:  # lone surrogates: let lxml read the str itself
             parser = _PARSER
@@ -281,12 +279,43 @@ def _parse(markup: str, name: str):
         raise InputError(f"{name}: line {limit.line}, column {limit.column}: elements nest "
                          f"deeper than the HTML parser's limit ({limit.message.split(',')[0]}), "
                          f"so the page cannot be read whole")
+    return root
+
+
+def _parse(markup: str, name: str):
+    # lxml rejects str input that declares an encoding; strip the XML declaration first.
+    markup = re.sub(r"^\s*<\?xml[^>]*>", "", markup, count=1)
+    if not markup or markup.isspace():  # not markup.strip(), without copying the page
+        return None, ""
+    root = _fromstring(markup, name)
     if root is None:
         return None, ""
+    for fallback in root.iter("noframes", "noembed"):
+        _parse_raw_text(fallback, name)
     title_el = next(root.iterdescendants("title"), None)
     title = normalise(title_el.text or "") if title_el is not None else ""
     etree.strip_elements(root, *_DROP_TAGS, with_tail=False)
     return root, title
+
+
+def _parse_raw_text(el, name: str) -> None:
+    """Parse the markup of a ``<noframes>`` or ``<noembed>`` element into its children.
+
+    libxml2 keeps their content as raw text, as browsers that show frames and embeds do; but a
+    frameset page's only text is often there, and it would come out as markup.
+    """
+    markup = el.text
+    if not markup or "<" not in markup and "&" not in markup:
+        return
+    inner = _fromstring(f"<html><body>{markup}</body></html>", name)
+    body = None if inner is None else inner.find("body")
+    if body is None:
+        return
+    for child in body.iter():  # lines within the page, not within the fragment
+        if child.sourceline:
+            child.sourceline += el.sourceline - 1 if el.sourceline else 0
+    el.text = body.text
+    el.extend(body)
 
 
 @lru_cache(maxsize=8192)
@@ -330,7 +359,8 @@ def segment_html(data: bytes | str, name: str = "<input>") -> Article:
     marked with a ``hidden`` class token: pages put real content there for scripts to reveal
     (tabs, accordions, streamed server rendering), and on WCXB keeping them raises the share of
     gold words present from 0.949 to 0.968. ``<noscript>`` is kept for the same reason (forum
-    software serves the whole thread there). Each block keeps what markup tells and text
+    software serves the whole thread there), and so are ``<noframes>`` and ``<noembed>``, read
+    as markup (:func:`_parse_raw_text`). Each block keeps what markup tells and text
     cannot: its tag, heading level, list/table membership, link density, DOM depth, tag path
     and class/id tokens of its ancestors.
     """
