@@ -103,7 +103,7 @@ def _markup_rows():
     (ColumnTransformer([("words", HashingVectorizer(n_features=8), "text")],
                        sparse_threshold=0), True),
     (_markup_columns(remainder="passthrough"), False),  # the remainder's columns by position
-    (_markup_columns(sparse_threshold=1.0), False),  # sparse output
+    (_markup_columns(sparse_threshold=1.0), False),  # sparse output, stacked as sklearn does
     (_markup_columns(transformer_weights={"numbers": 2.0}), False),
     (ColumnTransformer([("numbers", "passthrough", ["value", "flag"])],
                        sparse_threshold=0).set_output(transform="pandas"), False),
@@ -118,6 +118,8 @@ def test_fast_columns_give_the_column_transformers_output_or_its_numbers(columns
         assert np.array_equal(got, np.asarray(expected, dtype=np.float64))
     else:
         assert type(got) is type(expected)
+        if sp.issparse(expected):
+            assert got.format == expected.format and got.dtype == expected.dtype
         assert np.array_equal(*(np.asarray(x.toarray() if sp.issparse(x) else x, dtype=object)
                                 for x in (got, expected)))
 
