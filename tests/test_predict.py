@@ -243,6 +243,18 @@ def test_read_inputs_walks_directories_in_sorted_order(tmp_path):
     assert items[0].data == NEWS.read_bytes()  # gzip undone while reading
 
 
+def test_read_inputs_follows_symlinked_folders_once(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "kept.txt").write_text("an article in a linked folder")
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "a.txt").write_text("an article")
+    (tmp_path / "corpus" / "linked").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "corpus" / "up").symlink_to(tmp_path)  # a loop, through corpus again
+    sources = [i.source for i in read_inputs([tmp_path / "corpus"])]
+    # Each folder once, by the first path that reaches it: linked/ comes before up/.
+    assert sources == [f"{tmp_path}/corpus/a.txt", f"{tmp_path}/corpus/linked/kept.txt"]
+
+
 def test_read_inputs_reports_each_bad_jsonl_line_by_file_and_line():
     items = list(read_inputs([ARTICLES]))
     by_line = {i.source.rsplit(":", 1)[1]: i for i in items}

@@ -327,7 +327,7 @@ def read_inputs(paths: Iterable[str | os.PathLike],
     """Every article in ``paths``, read lazily, one at a time.
 
     A path is a file, a directory (its files, recursively, in sorted order, hidden ones
-    skipped), or "-" for stdin. A file holds one article, or one per line when it is JSONL
+    skipped, symlinked folders followed), or "-" for stdin. A file holds one article, or one per line when it is JSONL
     (``{"id": ..., "text"|"html": ...}``). With ``input_format`` "auto" the kind comes from the
     extension (``.txt``, ``.html``/``.htm``, ``.jsonl``/``.ndjson``, each optionally ``.gz``),
     else from the content. Anything unreadable is yielded as an ArticleInput with its error.
@@ -346,8 +346,20 @@ def read_inputs(paths: Iterable[str | os.PathLike],
 
 
 def _read_directory(directory: str, input_format: str) -> Iterator[ArticleInput]:
+    """Every file below ``directory``; symlinked folders are followed (the articles in them
+    are the user's too), each folder read once, so a link back up does not loop."""
     failures: list[OSError] = []
-    for root, dirs, files in os.walk(directory, onerror=failures.append):
+    seen: set[tuple[int, int]] = set()
+    for root, dirs, files in os.walk(directory, onerror=failures.append, followlinks=True):
+        try:
+            status = os.stat(root)
+        except OSError as exc:
+            failures.append(exc)
+            continue
+        if (status.st_dev, status.st_ino) in seen:
+            dirs.clear()
+            continue
+        seen.add((status.st_dev, status.st_ino))
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             if not name.startswith("."):
