@@ -255,6 +255,14 @@ def test_read_inputs_follows_symlinked_folders_once(tmp_path):
     assert sources == [f"{tmp_path}/corpus/a.txt", f"{tmp_path}/corpus/linked/kept.txt"]
 
 
+def test_read_inputs_reports_a_pipe_in_a_folder_without_waiting_on_it(tmp_path):
+    (tmp_path / "a.txt").write_text("an article")
+    os.mkfifo(tmp_path / "pipe")  # opening it would wait for a writer that never comes
+    article, pipe = read_inputs([tmp_path])
+    assert article.data == b"an article" and article.error is None
+    assert pipe.error == f"{tmp_path}/pipe: not a regular file (a pipe, socket or device)"
+
+
 def test_read_inputs_reports_each_bad_jsonl_line_by_file_and_line():
     items = list(read_inputs([ARTICLES]))
     by_line = {i.source.rsplit(":", 1)[1]: i for i in items}

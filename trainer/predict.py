@@ -26,6 +26,7 @@ import itertools
 import json
 import os
 import pickle
+import stat
 import sys
 import uuid
 import zlib
@@ -362,10 +363,23 @@ def _read_directory(directory: str, input_format: str) -> Iterator[ArticleInput]
         seen.add((status.st_dev, status.st_ino))
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if not name.startswith("."):
-                yield from _read_file(os.path.join(root, name), input_format)
+            path = os.path.join(root, name)
+            if name.startswith("."):
+                continue
+            if _special_file(path):  # opening a pipe would wait for a writer, perhaps forever
+                yield ArticleInput(id=path, source=path, error=f"{path}: not a regular file "
+                                                               f"(a pipe, socket or device)")
+            else:
+                yield from _read_file(path, input_format)
     for exc in failures:
         yield _unreadable(exc.filename, exc)
+
+
+def _special_file(path: str) -> bool:
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False  # reading it reports why it cannot be read
 
 
 def _reason(exc: BaseException) -> str:
