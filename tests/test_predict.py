@@ -7,9 +7,11 @@ import gzip
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -537,3 +539,47 @@ def test_python_m_trainer_predict(models_dir):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("North Korea has sent at least 10,000 shipping containers")
     assert "1 of 1 articles labelled, 0 failed" in result.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_parallel_run_stops_cleanly(models_dir, tmp_path, signum):
+    # Ctrl-C signals the whole process group, workers included; a scheduler's SIGTERM may too.
+    # Before: SIGTERM left the half-written temporary output and orphaned the workers.
+    out = tmp_path / "out" / "labels.jsonl"
+    out.parent.mkdir()
+    run = subprocess.Popen(
+        [sys.executable, "-m", "trainer", "predict", "--models", str(models_dir), "-j", "2",
+         "-q", "-o", str(out), "-"], cwd=REPO, stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE, start_new_session=True)
+    article = json.dumps({"id": "a", "text": SEED.read_text(encoding="utf-8")}) + "\n"
+    run.stdin.write(article.encode() * 40)  # stdin stays open: the run waits for more
+    run.stdin.flush()
+    deadline = time.monotonic() + 120
+    while not any(out.parent.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.2)  # the temporary output file appears once the models are loaded
+    time.sleep(2)
+    os.killpg(run.pid, signum)
+    try:
+        _, stderr = run.communicate(timeout=60)
+    finally:
+        run.kill()
+    assert run.returncode != 0 and "Aborted!" in stderr.decode()
+    assert list(out.parent.iterdir()) == []  # no output, and no temporary file left
+    deadline = time.monotonic() + 30
+    while _live_processes(run.pid) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _live_processes(run.pid) == []  # no worker left running
+
+
+def _live_processes(group: int) -> list[str]:
+    """The commands of the processes in a process group that still run (not zombies)."""
+    live = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            stat = stat_file.read_text()
+        except OSError:  # it ended meanwhile
+            continue
+        state, _, pgrp = stat.rpartition(")")[2].split()[:3]
+        if int(pgrp) == group and state != "Z":
+            live.append(stat[:stat.rfind(")") + 1])
+    return live

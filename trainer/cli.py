@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import click
@@ -23,7 +24,14 @@ def run() -> None:
         from .lean import without_pyarrow
 
         without_pyarrow()
+    signal.signal(signal.SIGTERM, _interrupt)
     main()
+
+
+def _interrupt(signum, frame) -> None:
+    """SIGTERM (what job schedulers and ``kill`` send) stops a command as Ctrl-C does: the
+    clean-up runs, so no half-written temporary file or orphaned worker process is left."""
+    raise KeyboardInterrupt
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
