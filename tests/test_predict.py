@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import gzip
 import io
 import json
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -226,6 +228,19 @@ def test_load_names_the_missing_bundle(models_dir, tmp_path):
     (tmp_path / "content-html").symlink_to(models_dir / "content-html")
     with pytest.raises(BundleError, match="content-text: does not exist"):
         Predictor.load(tmp_path)
+
+
+def test_predict_many_stopped_early_stops_its_workers_quietly(predictor):
+    # As when `trainer predict -j 2 | head` stops reading: joblib warned of cancelled tasks.
+    texts = [SEED.read_text(encoding="utf-8")] * 40
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        records = predictor.predict_many(texts, n_jobs=2, batch_size=1)
+        assert next(records)["error"] is None
+        records.close()
+        del records
+        gc.collect()
+    assert [str(w.message) for w in caught] == []
 
 
 # --------------------------------------------------------------------------- reading inputs

@@ -29,6 +29,7 @@ import pickle
 import stat
 import sys
 import uuid
+import warnings
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -163,9 +164,16 @@ class Predictor:
         window = WINDOW_PER_JOB * jobs
         with Parallel(n_jobs=n_jobs, return_as="generator") as parallel:
             for group in _chunks(batches, window):
-                for records in parallel(delayed(predict_batch)(self, batch, claims)
-                                        for batch in group):
-                    yield from records
+                results = parallel(delayed(predict_batch)(self, batch, claims)
+                                   for batch in group)
+                try:
+                    for records in results:
+                        yield from records
+                except GeneratorExit:  # the caller stopped early, e.g. output piped to `head`
+                    with warnings.catch_warnings():  # joblib's "tasks ... not used": intended
+                        warnings.simplefilter("ignore", UserWarning)
+                        results.close()
+                    raise
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
