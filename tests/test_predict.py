@@ -344,6 +344,18 @@ def test_an_article_over_the_paragraph_limit_is_reported_and_the_rest_go_on(pred
     assert records[1]["error"] is None and len(records[1]["paragraphs"]) == 5
 
 
+def test_an_article_over_the_text_limit_is_reported_and_the_rest_go_on(predictor, monkeypatch):
+    monkeypatch.setattr(predict_module, "MAX_ARTICLE_CHARS", 40)
+    items = [ArticleInput(id="long", data="A paragraph of forty-one characters, all.",
+                          format="text"),
+             ArticleInput(id="short", data="Forty characters and not one more, here.",
+                          format="text")]
+    long, short = predictor.predict_many(items)
+    assert long["error"] == "long: 41 characters of text, more than the 40 one article may " \
+                            "have; split it into articles"
+    assert short["error"] is None and short["paragraphs"][0]["end"] == 40
+
+
 # --------------------------------------------------------------------------- the CLI
 
 @pytest.fixture

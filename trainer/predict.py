@@ -65,9 +65,12 @@ MODEL_TASKS = {"content-html": "content", "content-text": "content", "claim": "c
 INPUT_FORMATS = ("auto", "text", "html", "jsonl")
 OUTPUT_FORMATS = ("jsonl", "csv", "text")
 MAX_ARTICLE_BYTES = 32 * 2**20  # larger inputs (or JSONL lines) are reported, not read
-# A model's memory grows with one article's paragraphs (200,000 one-line paragraphs took
-# 1.6 GB, 50,000 took 530 MB; the largest labelled page has 2,641): longer ones are reported.
+# A model's memory grows with one article's paragraphs and with its text (200,000 one-line
+# paragraphs took 1.6 GB, 50,000 took 530 MB; one paragraph of 5.4 million characters took
+# 560 MB, of 31 million 2.3 GB; the largest labelled page has 2,641 paragraphs, the longest
+# text 133,439 characters): larger articles are reported.
 MAX_ARTICLE_PARAGRAPHS = 50_000
+MAX_ARTICLE_CHARS = 5_000_000
 BATCH_SIZE = 16  # articles per task
 ROWS_PER_CALL = 4096  # paragraphs per model call, at most (one article may hold more)
 WINDOW_PER_JOB = 4  # batches in flight per worker: bounds memory, keeps workers busy
@@ -197,9 +200,11 @@ def _segment(item: ArticleInput) -> tuple[Article | None, str | None]:
         return None, f"{name}: cannot segment this input ({type(exc).__name__}: {exc})"
     if not article.paragraphs:
         return None, f"{name}: empty article (no text found)"
-    if len(article.paragraphs) > MAX_ARTICLE_PARAGRAPHS:
-        return None, (f"{name}: {len(article.paragraphs):,} paragraphs, more than the "
-                      f"{MAX_ARTICLE_PARAGRAPHS:,} one article may have; split it into articles")
+    for size, limit, what in ((len(article.paragraphs), MAX_ARTICLE_PARAGRAPHS, "paragraphs"),
+                              (len(article.text), MAX_ARTICLE_CHARS, "characters of text")):
+        if size > limit:
+            return None, (f"{name}: {size:,} {what}, more than the {limit:,} one article may "
+                          f"have; split it into articles")
     return article, None
 
 
