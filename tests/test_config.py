@@ -52,6 +52,16 @@ def test_errors_name_the_file_and_key(tmp_path, text, message):
     assert str(path) in str(info.value)
 
 
+def test_a_byte_order_mark_is_skipped_and_other_encodings_refused(tmp_path):
+    path = tmp_path / "windows.toml"
+    path.write_bytes('\ufeff# Notepad\n[data]\npath = "d"\n'.encode("utf-8"))
+    assert load_config(path, SCHEMA)["data"]["path"] == str(tmp_path / "d")
+    path.write_bytes('# café\n[data]\npath = "d"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"windows\.toml: not UTF-8 text \(invalid "
+                                          r"continuation byte at byte 5\)"):
+        load_config(path, SCHEMA)
+
+
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(ConfigError, match="nope.toml: config file not found"):
         load_config(tmp_path / "nope.toml", SCHEMA)

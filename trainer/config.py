@@ -32,10 +32,11 @@ class Option:
 
 
 def load_toml(path: str | os.PathLike) -> dict:
+    """A TOML file's table. A UTF-8 byte-order mark (which Windows editors write) is skipped:
+    the TOML parser would call it an invalid statement."""
     path = Path(path)
     try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
+        return tomllib.loads(path.read_bytes().decode("utf-8-sig"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except tomllib.TOMLDecodeError as exc:
