@@ -341,10 +341,11 @@ def read_inputs(paths: Iterable[str | os.PathLike],
     """Every article in ``paths``, read lazily, one at a time.
 
     A path is a file, a directory (its files, recursively, in sorted order, hidden ones
-    skipped, symlinked folders followed), or "-" for stdin. A file holds one article, or one per line when it is JSONL
-    (``{"id": ..., "text"|"html": ...}``). With ``input_format`` "auto" the kind comes from the
-    extension (``.txt``, ``.html``/``.htm``, ``.jsonl``/``.ndjson``, each optionally ``.gz``),
-    else from the content. Anything unreadable is yielded as an ArticleInput with its error.
+    skipped, symlinked folders followed), or "-" for stdin. A file holds one article, or one
+    per line when it is JSONL (``{"id": ..., "text"|"html": ...}``). With ``input_format``
+    "auto" the kind comes from the extension (``.txt``, ``.html``/``.htm``,
+    ``.jsonl``/``.ndjson``, each optionally ``.gz``), else from the content. Anything
+    unreadable is yielded as an ArticleInput with its error.
     """
     if input_format not in INPUT_FORMATS:
         raise ValueError(f"unknown input format {input_format!r}: use one of {INPUT_FORMATS}")
@@ -376,9 +377,9 @@ def _read_directory(directory: str, input_format: str) -> Iterator[ArticleInput]
         seen.add((status.st_dev, status.st_ino))
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            path = os.path.join(root, name)
             if name.startswith("."):
                 continue
+            path = os.path.join(root, name)
             if _special_file(path):  # opening a pipe would wait for a writer, perhaps forever
                 yield ArticleInput(id=path, source=path, error=f"{path}: not a regular file "
                                                                f"(a pipe, socket or device)")
@@ -465,7 +466,7 @@ class _Utf16Lines:
     def _line_end(self, start: int) -> int:
         """Where the buffer's first line ends (after its newline), or -1 for no newline yet."""
         at = self._buffer.find(self._newline, start)
-        while at >= 0 and at % 2:  # a newline's bytes straddling two code units are not a newline
+        while at >= 0 and at % 2:  # bytes straddling two code units are not a newline
             at = self._buffer.find(self._newline, at + 1)
         return -1 if at < 0 else at + 2
 
