@@ -429,6 +429,18 @@ def test_cli_content_only(models_dir, tmp_path):
     csv_output = _run(["--models", models_dir, "--no-claims", "--format", "csv", SEED]).stdout
     csv_rows = pd.read_csv(io.StringIO(csv_output), keep_default_na=False)
     assert len(csv_rows) == 36 and set(csv_rows["claim"]) == set(csv_rows["claim_score"]) == {""}
+    # Content only needs no claim model: a folder of the two content models is enough.
+    content_models = tmp_path / "content-models"
+    content_models.mkdir()
+    for name in ("content-html", "content-text"):
+        (content_models / name).symlink_to(models_dir / name)
+    without = _run(["--models", content_models, "--no-claims", SEED, NEWS])
+    assert without.exit_code == 0 and _jsonl(without.stdout) == content_only
+    needed = _run(["--models", content_models, SEED])
+    assert needed.exit_code == 2 and f"{content_models / 'claim'}: does not exist" in needed.stderr
+    predictor = Predictor.load(content_models, claims=False)
+    with pytest.raises(ValueError, match="loaded without its claim model"):
+        predictor.predict(SEED.read_bytes())
 
 
 def test_the_text_format_needs_no_claim_model(predictor, tmp_path):

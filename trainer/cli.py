@@ -124,8 +124,8 @@ def evaluate(model_dir, data, split, output):
 @click.option("-o", "--output", default="-", type=click.Path(dir_okay=False, allow_dash=True),
               help="Output file, replaced only when complete (default: stdout).")
 @click.option("--models", type=click.Path(file_okay=False),
-              help="Models folder with content-html/, content-text/ and claim/ bundles "
-                   "(default: $TRAINER_MODELS, else the shipped models/).")
+              help="Models folder with content-html/, content-text/ and (unless content "
+                   "only) claim/ bundles (default: $TRAINER_MODELS, else the shipped models/).")
 @click.option("--format", "output_format", type=click.Choice(["jsonl", "csv", "text"]),
               default="jsonl", show_default=True,
               help="jsonl: a record per article; csv: a row per paragraph; text: content only.")
@@ -135,8 +135,8 @@ def evaluate(model_dir, data, split, output):
 @click.option("-j", "--jobs", type=int, default=1, show_default=True,
               help="Worker processes (-1: one per core).")
 @click.option("--no-claims", is_flag=True,
-              help="Content only: skip the claim model (claim and claim_score are null). "
-                   "The text format never needs it.")
+              help="Content only: skip the claim model (claim and claim_score are null), "
+                   "which the models folder then need not hold. The text format never needs it.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; no summary unless something failed.")
 def predict(inputs, output, models, output_format, input_format, jobs, no_claims, quiet):
     """Label the paragraphs of every article in INPUTS.
@@ -149,9 +149,10 @@ def predict(inputs, output, models, output_format, input_format, jobs, no_claims
     from .predict import Predictor, predict_files
 
     try:
-        predictor = Predictor.load(models)
+        claims = not no_claims and output_format != "text"
+        predictor = Predictor.load(models, claims=claims)
         summary = predict_files(predictor, inputs, output, output_format=output_format,
-                                input_format=input_format, n_jobs=jobs, claims=not no_claims,
+                                input_format=input_format, n_jobs=jobs, claims=claims,
                                 progress=not quiet and sys.stderr.isatty())
     except BrokenPipeError:
         # Whoever read stdout stopped (e.g. `| head`): end quietly, without a traceback.

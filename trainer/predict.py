@@ -97,31 +97,34 @@ def default_models_dir() -> Path:
 
 @dataclass(frozen=True)
 class Predictor:
-    """The three models of a models folder, ready to label articles."""
+    """The models of a models folder, ready to label articles: both content models, and the
+    claim model unless loaded without it."""
 
     path: Path
     content_html: Bundle
     content_text: Bundle
-    claim: Bundle
+    claim: Bundle | None
 
     @classmethod
-    def load(cls, path: str | os.PathLike | None = None) -> Predictor:
-        """Load and verify the bundles in ``path`` (default: :func:`default_models_dir`)."""
+    def load(cls, path: str | os.PathLike | None = None, *, claims: bool = True) -> Predictor:
+        """Load and verify the bundles in ``path`` (default: :func:`default_models_dir`);
+        without ``claims``, not the claim model, which the folder then need not hold."""
         path = Path(path) if path is not None else default_models_dir()
         if not path.is_dir():
             raise BundleError(
                 f"{path}: no models folder here. Train the models (`trainer train "
                 f"configs/<model>.toml` for {', '.join(MODEL_TASKS)}), or name a models folder "
                 f"with --models / ${MODELS_ENV}")
-        bundles = {name: load_bundle(path / name) for name in MODEL_TASKS}
+        names = [name for name in MODEL_TASKS if claims or MODEL_TASKS[name] != "claim"]
+        bundles = {name: load_bundle(path / name) for name in names}
         for bundle in bundles.values():
             accelerate(bundle.model)
-        for name, task in MODEL_TASKS.items():
-            if bundles[name].task != task:
-                raise BundleError(f"{path / name}: holds a {bundles[name].task!r} model, "
-                                  f"expected {task!r}; put the right bundle there")
+        for name, bundle in bundles.items():
+            if bundle.task != MODEL_TASKS[name]:
+                raise BundleError(f"{path / name}: holds a {bundle.task!r} model, "
+                                  f"expected {MODEL_TASKS[name]!r}; put the right bundle there")
         return cls(path, content_html=bundles["content-html"],
-                   content_text=bundles["content-text"], claim=bundles["claim"])
+                   content_text=bundles["content-text"], claim=bundles.get("claim"))
 
     @cached_property
     def _pickled(self) -> tuple[str, bytes]:
@@ -156,6 +159,7 @@ class Predictor:
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        _check_claims(self, claims)
         inputs = (a if isinstance(a, ArticleInput) else ArticleInput(a) for a in articles)
         jobs = effective_n_jobs(n_jobs)
         if jobs == 1:
@@ -257,7 +261,14 @@ def predict_articles(predictor: Predictor, items: Sequence[ArticleInput], *,
     """One output record per item, in order; without ``claims``, the claim model is not run.
     Each model is called once per run of articles holding about ``ROWS_PER_CALL`` paragraphs:
     a model's memory grows with its rows, and some pages have thousands."""
+    _check_claims(predictor, claims)
     return _records(predictor, [(item, _segment(item)) for item in items], claims)
+
+
+def _check_claims(predictor: Predictor, claims: bool) -> None:
+    if claims and predictor.claim is None:
+        raise ValueError(f"{predictor.path}: loaded without its claim model "
+                         f"(Predictor.load(claims=False)); predict with claims=False")
 
 
 def _records(predictor: Predictor,
