@@ -110,6 +110,26 @@ def test_html_accepts_gzip_and_declared_encodings():
     assert segment_html(utf16).paragraphs[0].text == "Grüße"
 
 
+def _page(charset: str, text: str) -> str:
+    return f'<html><head><meta charset="{charset}"></head><body><p>{text}</p></body></html>'
+
+
+@pytest.mark.parametrize("charset, text, codec", [
+    # Labelled Latin-1, written in windows-1252, as browsers read it: the euro and the quotes.
+    ("iso-8859-1", "Price € 5, “quoted” – done", "cp1252"),
+    ("us-ascii", "It’s €5", "cp1252"),
+    # Re-encoded as UTF-8 and still labelled Latin-1 (every such WCXB page): it was "Itâ€™s".
+    ("iso-8859-1", "It’s café time – naïve", "utf-8"),
+    # Labelled UTF-16 without being UTF-16: browsers read such a label as UTF-8.
+    ("utf-16", "Grüße aus Köln", "utf-8"),
+    ("shift_jis", "日本語のテキスト。①", "cp932"),  # ① is in Microsoft's superset only
+    ("iso-2022-jp", "日本語のテキスト。", "iso-2022-jp"),  # 7-bit: its bytes are ASCII
+    ("euc-kr", "한국어 텍스트", "cp949"),
+])
+def test_declared_charsets_are_read_as_browsers_read_them(charset, text, codec):
+    assert segment_html(_page(charset, text).encode(codec)).paragraphs[0].text == text
+
+
 def test_undeclared_non_utf8_html_is_detected():
     page = "<html><body><p>" + "Les élèves ont été très contents de leur journée. " * 5 + "</p></body></html>"
     text = segment_html(page.encode("cp1252")).paragraphs[0].text

@@ -195,8 +195,39 @@ _LATIN_FAMILY = frozenset({"cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "i
                            "iso8859_9", "iso8859_15", "mac_roman", "cp850"})
 
 
+# What browsers read a declared charset as (the WHATWG Encoding Standard), where Python's codec
+# of that name differs: pages labelled Latin-1 or ASCII use windows-1252's quotes and dashes in
+# 0x80-0x9F, and the Chinese, Japanese and Korean labels mean Microsoft's supersets.
+_WHATWG_CODECS = {
+    **dict.fromkeys(("iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1",
+                     "ascii", "us-ascii", "cp819", "ibm819", "iso-ir-100", "csisolatin1",
+                     "x-cp1252"), "cp1252"),
+    **dict.fromkeys(("iso-8859-9", "iso8859-9", "iso_8859-9", "latin5", "l5", "iso-ir-148",
+                     "csisolatin5"), "cp1254"),
+    **dict.fromkeys(("iso-8859-11", "iso8859-11", "tis-620", "dos-874"), "cp874"),
+    **dict.fromkeys(("gb2312", "gbk", "x-gbk", "chinese", "csgb2312", "iso-ir-58"), "gb18030"),
+    **dict.fromkeys(("shift_jis", "shift-jis", "sjis", "ms_kanji", "x-sjis", "csshiftjis",
+                     "windows-31j", "ms932"), "cp932"),
+    **dict.fromkeys(("euc-kr", "ks_c_5601-1987", "ks_c_5601-1989", "ksc5601", "ksc_5601",
+                     "korean", "iso-ir-149", "cseuckr", "windows-949"), "cp949"),
+    **dict.fromkeys(("big5", "big5-hkscs", "cn-big5", "csbig5", "x-x-big5"), "big5hkscs"),
+    # A page that got this far is not UTF-16 (see utf16_codec), whatever it declares.
+    **dict.fromkeys(("utf-16", "utf-16le", "utf-16be", "utf16", "unicode", "ucs-2",
+                     "unicodefeff", "unicodefffe", "csunicode", "iso-10646-ucs-2"), "utf-8"),
+}
+# Encodings that write text in ASCII bytes: valid UTF-8 says nothing against them.
+_SEVEN_BIT = frozenset({"utf-7", "utf7", "hz-gb-2312", "hz"})
+
+
 def decode_html(data: bytes | str, name: str = "<input>") -> str:
-    """Decode HTML bytes: BOM, then the declared charset, then UTF-8, then a detected charset."""
+    """Decode HTML bytes: a byte-order mark; else UTF-8 when the bytes are valid UTF-8; else
+    the declared charset (read as browsers read it); else a detected one.
+
+    Valid UTF-8 comes before the declared charset because pages are often re-encoded as UTF-8
+    (by a crawler, a CMS) and keep their old declaration: every WCXB page declaring
+    ISO-8859-1 is UTF-8, and read as declared its quotes came out as "â€™". Non-ASCII text in
+    a single- or double-byte charset is practically never valid UTF-8.
+    """
     if isinstance(data, str):
         return data
     data = _ungzip(data, name)
@@ -206,16 +237,19 @@ def decode_html(data: bytes | str, name: str = "<input>") -> str:
     if utf16:
         return data.decode(utf16, errors="replace")
     _check_not_binary(data, name)
-    declared = _CHARSET_RE.search(data[:8192])
+    found = _CHARSET_RE.search(data[:8192])
+    declared = found.group(1).decode("ascii").lower() if found else None
+    seven_bit = declared is not None and (declared in _SEVEN_BIT or declared.startswith("iso-2022"))
+    if not seven_bit:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
     if declared:
         try:
-            return data.decode(declared.group(1).decode("ascii").lower(), errors="replace")
+            return data.decode(_WHATWG_CODECS.get(declared, declared), errors="replace")
         except LookupError:
             pass  # an unknown charset name: fall through to detection
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
