@@ -312,6 +312,26 @@ def test_read_inputs_reads_utf16_jsonl_line_by_line(tmp_path, codec):
             assert c.error == f"{tmp_path / name}: line 3: not valid UTF-16"
 
 
+def test_jsonl_with_unpaired_surrogates_gives_error_records_and_the_run_goes_on(models_dir,
+                                                                                tmp_path):
+    # JSON may escape half a surrogate pair; no output can write one, and the first such
+    # article stopped the whole run ("'utf-8' codec can't encode character").
+    path = tmp_path / "escaped.jsonl"
+    path.write_text('{"id": "a", "text": "Lone \\ud800 half."}\n'
+                    '{"id": "\\udc00", "text": "A bad id."}\n'
+                    '{"id": "b", "text": "A whole pair \\ud83d\\ude00 is fine."}\n')
+    for output_format in ("jsonl", "csv", "text"):
+        result = _run(["--models", models_dir, "--format", output_format, path])
+        assert result.exit_code == 1 and "1 of 3 articles labelled, 2 failed" in result.stderr
+        assert f"{path}: line 1: text holds an unpaired surrogate ('\\ud800' at character 5)" \
+            in result.stderr
+        assert f"{path}: line 2: id holds an unpaired surrogate" in result.stderr
+    records = _jsonl(_run(["--models", models_dir, path]).stdout)
+    assert [(r["id"], r["error"] is None) for r in records] == [("a", False), (None, False),
+                                                                 ("b", True)]
+    assert records[2]["paragraphs"][0]["text"] == "A whole pair 😀 is fine."
+
+
 def test_read_inputs_refuses_utf8_jsonl_with_encoded_surrogates(tmp_path):
     (tmp_path / "a.jsonl").write_bytes(b'{"id": "x", "text": "\xed\xa0\x80"}\n'
                                        b'\xef\xbb\xbf{"id": "y", "text": "ok"}\n')
