@@ -332,6 +332,18 @@ def test_jsonl_with_unpaired_surrogates_gives_error_records_and_the_run_goes_on(
     assert records[2]["paragraphs"][0]["text"] == "A whole pair 😀 is fine."
 
 
+def test_file_names_that_are_not_utf8_are_shown_escaped(models_dir, tmp_path):
+    # A Latin-1 name (old archives): Python keeps its byte as a lone surrogate, and writing
+    # that name into the output stopped the whole run.
+    (tmp_path / os.fsdecode(b"caf\xe9.txt")).write_text("A short article.")
+    (tmp_path / os.fsdecode(b"gone\xff.txt")).symlink_to(tmp_path / "nowhere")
+    result = _run(["--models", models_dir, tmp_path])
+    assert result.exit_code == 1
+    ok, gone = _jsonl(result.stdout)
+    assert ok["id"] == f"{tmp_path}/caf\\xe9.txt" and ok["error"] is None
+    assert gone["error"] == f"{tmp_path}/gone\\xff.txt: cannot read (No such file or directory)"
+
+
 def test_read_inputs_refuses_utf8_jsonl_with_encoded_surrogates(tmp_path):
     (tmp_path / "a.jsonl").write_bytes(b'{"id": "x", "text": "\xed\xa0\x80"}\n'
                                        b'\xef\xbb\xbf{"id": "y", "text": "ok"}\n')

@@ -392,8 +392,9 @@ def _read_directory(directory: str, input_format: str) -> Iterator[ArticleInput]
                 continue
             path = os.path.join(root, name)
             if _special_file(path):  # opening a pipe would wait for a writer, perhaps forever
-                yield ArticleInput(id=path, source=path, error=f"{path}: not a regular file "
-                                                               f"(a pipe, socket or device)")
+                shown = _display(path)
+                yield ArticleInput(id=shown, source=shown, error=f"{shown}: not a regular file "
+                                                                 f"(a pipe, socket or device)")
             else:
                 yield from _read_file(path, input_format)
     for exc in failures:
@@ -411,7 +412,8 @@ def _reason(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
-def _unreadable(name: str, exc: BaseException) -> ArticleInput:
+def _unreadable(name: str | bytes, exc: BaseException) -> ArticleInput:
+    name = _display(name)
     return ArticleInput(id=name, source=name, error=f"{name}: cannot read ({_reason(exc)})")
 
 
@@ -422,7 +424,13 @@ def _read_file(path: str, input_format: str) -> Iterator[ArticleInput]:
         yield _unreadable(path, exc)
         return
     with stream:
-        yield from _read_stream(stream, path, input_format)
+        yield from _read_stream(stream, _display(path), input_format)
+
+
+def _display(path: str | bytes) -> str:
+    """A file's name as text for ids and messages: bytes of the name that are not UTF-8 (kept
+    by Python as lone surrogates, which no output can write) are shown as ``\\xNN``."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
 
 
 def _read_stream(stream, name: str, input_format: str) -> Iterator[ArticleInput]:
