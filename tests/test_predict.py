@@ -555,6 +555,8 @@ def test_cli_quiet_and_usage_errors(models_dir, tmp_path):
     assert no_models.exit_code == 2 and "no models folder" in no_models.stderr
     no_folder = _run(["--models", models_dir, "-o", tmp_path / "no" / "out.jsonl", SEED])
     assert no_folder.exit_code == 2 and "does not exist" in no_folder.stderr
+    no_workers = _run(["--models", models_dir, "-j", "0", SEED])
+    assert no_workers.exit_code == 2 and "0 worker processes cannot label" in no_workers.stderr
 
 
 def test_trainer_predict_runs_without_pyarrow(models_dir):

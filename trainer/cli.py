@@ -60,6 +60,13 @@ def build(config, overrides, output):
     click.echo(f"dataset saved to {out}/dataset ({', '.join(f'{k}: {len(v)}' for k, v in dataset.items())})")
 
 
+def _nonzero(jobs: int) -> int:
+    if jobs == 0:
+        raise click.BadParameter("0 worker processes cannot label anything; give 1 or more, "
+                                 "or -1 for one per core")
+    return jobs
+
+
 def _log_to_stderr() -> None:
     """Progress messages of the trainer package on stderr (whatever else configured logging)."""
     import logging
@@ -133,7 +140,8 @@ def evaluate(model_dir, data, split, output):
               default="auto", show_default=True,
               help="Read every input as this (auto: by extension, else by content).")
 @click.option("-j", "--jobs", type=int, default=1, show_default=True,
-              help="Worker processes (-1: one per core).")
+              callback=lambda ctx, param, value: _nonzero(value),
+              help="Worker processes (-1: one per core, -2: all but one...).")
 @click.option("--no-claims", is_flag=True,
               help="Content only: skip the claim model (claim and claim_score are null), "
                    "which the models folder then need not hold. The text format never needs it.")
