@@ -81,6 +81,16 @@ def test_a_changed_byte_is_refused(model, report, tmp_path):
         load_bundle(path)
 
 
+def test_only_a_shipped_models_name_points_to_a_shipped_config(tmp_path):
+    (tmp_path / "my-model").mkdir()
+    with pytest.raises(BundleError, match=r"my-model: has no manifest\.json, so it is not a "
+                                          r"model bundle; retrain it with the config it was "
+                                          r"trained from$"):
+        load_bundle(tmp_path / "my-model")  # it named configs/my-model.toml, which is not there
+    with pytest.raises(BundleError, match=r"configs/content-html\.toml"):
+        load_bundle(tmp_path / "content-html")
+
+
 def test_a_changed_report_is_refused_too(model, report, tmp_path):
     path = _save(model, tmp_path / "claim", report)
     (path / "report" / "report.md").write_text("# Evaluation\n\nF1 0.99!\n")

@@ -40,13 +40,16 @@ from . import __version__
 from .rows import PAGE_KINDS, page_kinds
 
 __all__ = [
-    "Bundle", "BundleError", "MANIFEST_FILE", "MODEL_FILE", "kind_thresholds", "load_bundle",
-    "read_manifest", "save_bundle",
+    "Bundle", "BundleError", "MANIFEST_FILE", "MODEL_FILE", "MODEL_TASKS", "kind_thresholds",
+    "load_bundle", "read_manifest", "save_bundle",
 ]
 
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
 BUNDLE_FORMAT = 1
+# A models folder's bundles (the shipped ones in models/, each trained by configs/<name>.toml)
+# and the task each holds.
+MODEL_TASKS = {"content-html": "content", "content-text": "content", "claim": "claim"}
 
 
 class BundleError(ValueError):
@@ -134,8 +137,10 @@ def _check_extra_name(name: str) -> str:
 
 
 def _retrain_hint(directory: Path) -> str:
-    return (f"retrain it with the config it was trained from (for a shipped model: "
-            f"`trainer train configs/{directory.name}.toml`)")
+    hint = "retrain it with the config it was trained from"
+    if directory.name in MODEL_TASKS:
+        hint += f" (for the shipped model: `trainer train configs/{directory.name}.toml`)"
+    return hint
 
 
 def _check_probability(value, what: str) -> float:

@@ -47,7 +47,7 @@ import trainer
 
 from .accelerate import accelerate
 from .atomic import replacing
-from .bundle import Bundle, BundleError, load_bundle
+from .bundle import MODEL_TASKS, Bundle, BundleError, load_bundle
 from .lean import refusing_pyarrow
 from .memo import shared_work
 from .rows import articles_frame
@@ -61,7 +61,6 @@ __all__ = [
 
 MODELS_ENV = "TRAINER_MODELS"
 # Bundle folder in a models folder → the task its manifest must name.
-MODEL_TASKS = {"content-html": "content", "content-text": "content", "claim": "claim"}
 INPUT_FORMATS = ("auto", "text", "html", "jsonl")
 OUTPUT_FORMATS = ("jsonl", "csv", "text")
 MAX_ARTICLE_BYTES = 32 * 2**20  # larger inputs (or JSONL lines) are reported, not read
