@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import bz2
 import dataclasses
 import gc
 import gzip
 import io
 import json
+import lzma
 import os
 import signal
 import subprocess
@@ -258,6 +260,22 @@ def test_read_inputs_walks_directories_in_sorted_order(tmp_path):
         f"{tmp_path}/b/2.txt"]
     assert [i.format for i in items] == ["html", "text", "html", "text"]
     assert items[0].data == NEWS.read_bytes()  # gzip undone while reading
+
+
+def test_read_inputs_decompresses_gzip_bzip2_and_xz(tmp_path):
+    line = json.dumps({"id": "j", "text": "from a compressed JSONL file"}) + "\n"
+    (tmp_path / "a.html.bz2").write_bytes(bz2.compress(NEWS.read_bytes()))
+    (tmp_path / "b.jsonl.xz").write_bytes(lzma.compress(line.encode()))
+    (tmp_path / "c.txt.gz").write_bytes(gzip.compress(b"plain text"))
+    (tmp_path / "d.txt").write_bytes(b"BZh is how bzip2 starts; this is text")
+    (tmp_path / "e.txt.xz").write_bytes(lzma.compress(b"cut short" * 100)[:-20])
+    (tmp_path / "f.zip").write_bytes(b"PK\x03\x04" + bytes(30))
+    a, b, c, d, e, f = read_inputs([tmp_path])
+    assert (a.data, a.format) == (NEWS.read_bytes(), "html")
+    assert (b.id, b.data, b.format) == ("j", "from a compressed JSONL file", "text")
+    assert (c.data, d.data) == (b"plain text", b"BZh is how bzip2 starts; this is text")
+    assert e.error.startswith(f"{tmp_path}/e.txt.xz: cannot read (")
+    assert f.error == f"{tmp_path}/f.zip: a zip archive; unpack it and give its folder"
 
 
 def test_read_inputs_follows_symlinked_folders_once(tmp_path):

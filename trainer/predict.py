@@ -18,12 +18,14 @@ Loading models runs pickled code: only load models folders you trust (see :mod:`
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import csv
 import gzip
 import io
 import itertools
 import json
+import lzma
 import os
 import pickle
 import stat
@@ -343,7 +345,21 @@ def error_record(item: ArticleInput, error: str) -> dict:
 
 _KIND_BY_EXTENSION = {".jsonl": "jsonl", ".ndjson": "jsonl", ".html": "html", ".htm": "html",
                       ".txt": "text"}
-_READ_ERRORS = (OSError, EOFError, zlib.error)  # gzip.BadGzipFile is an OSError
+_READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)  # bad gzip or bzip2: OSError
+_COMPRESSED = (".gz", ".bz2", ".xz")
+
+
+def _decompressed(stream):
+    """``stream``, decompressed as it is read when it is gzip, bzip2 or xz (told by its first
+    bytes; bzip2's are checked up to its block header, as text may start with "BZh")."""
+    head = stream.peek(10)[:10]
+    if head.startswith(b"\x1f\x8b"):
+        return gzip.GzipFile(fileobj=stream)
+    if head[:3] == b"BZh" and head[3:4] in b"123456789" and head[4:10] == b"1AY&SY":
+        return bz2.BZ2File(stream)
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return lzma.LZMAFile(stream)
+    return stream
 
 
 def read_inputs(paths: Iterable[str | os.PathLike],
@@ -354,8 +370,8 @@ def read_inputs(paths: Iterable[str | os.PathLike],
     skipped, symlinked folders followed), or "-" for stdin. A file holds one article, or one
     per line when it is JSONL (``{"id": ..., "text"|"html": ...}``). With ``input_format``
     "auto" the kind comes from the extension (``.txt``, ``.html``/``.htm``,
-    ``.jsonl``/``.ndjson``, each optionally ``.gz``), else from the content. Anything
-    unreadable is yielded as an ArticleInput with its error.
+    ``.jsonl``/``.ndjson``, each optionally compressed: ``.gz``, ``.bz2``, ``.xz``), else from
+    the content. Anything unreadable is yielded as an ArticleInput with its error.
     """
     if input_format not in INPUT_FORMATS:
         raise ValueError(f"unknown input format {input_format!r}: use one of {INPUT_FORMATS}")
@@ -433,11 +449,14 @@ def _display(path: str | bytes) -> str:
 
 
 def _read_stream(stream, name: str, input_format: str) -> Iterator[ArticleInput]:
-    """The article(s) in a binary stream that supports ``peek``; gzip is undone here, so the
-    size limit applies to the decompressed data."""
+    """The article(s) in a binary stream that supports ``peek``; compression is undone here,
+    so the size limit applies to the decompressed data."""
     try:
-        if stream.peek(2)[:2] == b"\x1f\x8b":
-            stream = gzip.GzipFile(fileobj=stream)
+        if stream.peek(4)[:4] == b"PK\x03\x04":
+            yield ArticleInput(id=name, source=name,
+                               error=f"{name}: a zip archive; unpack it and give its folder")
+            return
+        stream = _decompressed(stream)
         kind = _input_kind(name, input_format, stream)
         if kind == "jsonl":
             utf16 = utf16_codec(stream.peek(512))
@@ -459,7 +478,9 @@ def _input_kind(name: str, input_format: str, stream) -> str | None:
     """"jsonl", "text", "html", or None to let segmentation sniff text vs HTML."""
     if input_format != "auto":
         return input_format
-    extension = os.path.splitext(name.lower().removesuffix(".gz"))[1]
+    stem, extension = os.path.splitext(name.lower())
+    if extension in _COMPRESSED:
+        extension = os.path.splitext(stem)[1]
     if extension in _KIND_BY_EXTENSION:
         return _KIND_BY_EXTENSION[extension]
     head = stream.peek(1024)
