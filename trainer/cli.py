@@ -151,8 +151,8 @@ def predict(inputs, output, models, output_format, input_format, jobs, no_claims
 
     INPUTS are .txt, .html/.htm or .jsonl files (one article per line: {"id", "text" or
     "html"}), optionally compressed (gzip, bzip2, xz), directories (searched recursively, into
-    symlinked folders too), or - for stdin. An article that cannot be read or segmented becomes a record with
-    its error, reported on stderr; the exit status is 1 when any failed.
+    symlinked folders too), or - for stdin. An article that cannot be read or segmented
+    becomes a record with its error, reported on stderr; the exit status is 1 when any failed.
     """
     from .predict import Predictor, predict_files
 
