@@ -278,6 +278,20 @@ def test_read_inputs_decompresses_gzip_bzip2_and_xz(tmp_path):
     assert f.error == f"{tmp_path}/f.zip: a zip archive; unpack it and give its folder"
 
 
+def test_a_jsonl_file_cut_short_keeps_its_whole_lines_and_reports_the_rest(tmp_path):
+    lines = [json.dumps({"id": str(i), "text": f"Article {i}."}) for i in range(2000)]
+    lines[1] = "[1, 2]"
+    data = gzip.compress("\n".join(lines).encode())
+    (tmp_path / "cut.jsonl.gz").write_bytes(data[:len(data) // 2])
+    items = list(read_inputs([tmp_path / "cut.jsonl.gz"]))
+    assert items[0].data == "Article 0."
+    assert items[1].error == f"{tmp_path}/cut.jsonl.gz: line 2: expected a JSON object with " \
+                             f"id and text or html"
+    *whole, cut = items[2:]
+    assert [item.data for item in whole] == [f"Article {i}." for i in range(2, len(whole) + 2)]
+    assert cut.error.startswith(f"{tmp_path}/cut.jsonl.gz: line {len(whole) + 3}: cannot read (")
+
+
 def test_read_inputs_follows_symlinked_folders_once(tmp_path):
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "elsewhere" / "kept.txt").write_text("an article in a linked folder")
@@ -314,7 +328,8 @@ def test_read_inputs_reports_each_bad_jsonl_line_by_file_and_line():
 @pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
 def test_read_inputs_reads_utf16_jsonl_line_by_line(tmp_path, codec):
     # Long enough that the invalid line lies past the first 512 bytes the encoding is told by.
-    long = {"id": "a", "text": "Grüße aus Köln. " * 40}
+    # "\u0a41\u0100" holds the bytes of a newline straddling two code units in UTF-16-LE.
+    long = {"id": "a", "text": "Grüße aus Köln. " * 40 + "\u0a41\u0100"}
     lines = [json.dumps(long, ensure_ascii=False), '{"id": "b", "text": "\ud800"}',
              json.dumps({"id": "c", "html": "<p>¿Qué?</p>"}, ensure_ascii=False)]
     data = "\n".join(lines).encode(codec, errors="surrogatepass")
