@@ -125,6 +125,8 @@ def _page(charset: str, text: str) -> str:
     ("shift_jis", "日本語のテキスト。①", "cp932"),  # ① is in Microsoft's superset only
     ("iso-2022-jp", "日本語のテキスト。", "iso-2022-jp"),  # 7-bit: its bytes are ASCII
     ("euc-kr", "한국어 텍스트", "cp949"),
+    # A label Python does not know: detected, as an undeclared page would be.
+    ("x-mac-nonsense", "Les élèves ont été très contents de leur journée." * 5, "cp1252"),
 ])
 def test_declared_charsets_are_read_as_browsers_read_them(charset, text, codec):
     assert segment_html(_page(charset, text).encode(codec)).paragraphs[0].text == text
