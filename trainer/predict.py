@@ -68,7 +68,7 @@ OUTPUT_FORMATS = ("jsonl", "csv", "text")
 MAX_ARTICLE_BYTES = 32 * 2**20  # larger inputs (or JSONL lines) are reported, not read
 # A model's memory grows with one article's paragraphs and with its text (200,000 one-line
 # paragraphs took 1.6 GB, 50,000 took 530 MB; one paragraph of 5.4 million characters took
-# 560 MB, of 31 million 2.3 GB; the largest labelled page has 2,641 paragraphs, the longest
+# 545 MB, of 31 million 2.3 GB; the largest labelled page has 2,641 paragraphs, the longest
 # text 133,439 characters): larger articles are reported.
 MAX_ARTICLE_PARAGRAPHS = 50_000
 MAX_ARTICLE_CHARS = 5_000_000
