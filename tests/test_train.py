@@ -150,6 +150,15 @@ def test_train_learns_the_signal_and_stores_threshold_and_config(workspace):
                                pd.Series(scores[article.index], index=article.index)[alone.index])
 
 
+def test_training_rows_from_one_site_are_refused_with_what_to_do(tmp_path):
+    rng = random.Random(0)
+    one_site = [row for i in range(6) for row in toy_article(rng, "toy", f"a{i}", "one-site")]
+    write_dataset(tmp_path / "data", {"train": one_site, "validation": one_site})
+    with pytest.raises(ValueError, match=r"content: the labelled training rows come from 1 site "
+                                         r"or document .* label articles from more sites"):
+        train(load_train_config(write_config(tmp_path)))
+
+
 def load_train_rows(workspace: Path, split: str) -> list[dict]:
     from trainer.dataset import load_dataset
 

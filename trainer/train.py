@@ -435,6 +435,13 @@ def _train(cfg: dict) -> TrainResult:
     log.info("%s: %d training rows (%d labelled) in %d articles; %d validation rows",
              task, len(train_rows), (y_train != UNLABELLED).sum(),
              train_rows["article_id"].nunique(), (y_validation != UNLABELLED).sum())
+    sites = train_rows.loc[y_train != UNLABELLED, "group"].nunique()
+    if sites < 2:
+        raise ValueError(
+            f"{task}: the labelled training rows come from {sites} site or document (the "
+            f"dataset's `group`); stage 2 learns from scores out of fold over sites, so it "
+            f"needs 2 or more: label articles from more sites, or give training a larger share "
+            f"(`split.validation`, `split.test` in the build config)")
     weights = sample_weights(train_rows, cfg["weights"]["sources"])
     if len(train_rows) > originals and samples["weight"] != 1.0:
         # A copy: pandas may hand back a read-only array.
