@@ -11,7 +11,7 @@ from test_train import toy_dataset, train_claims_by_kind, write_config, write_da
 from trainer.bundle import save_bundle
 from trainer.evaluate import evaluate
 from trainer.metrics import word_prf
-from trainer.rows import article_rows
+from trainer.rows import UNKNOWN, article_rows
 from trainer.segment import segment_html
 from trainer.train import load_train_config, train
 
@@ -134,6 +134,21 @@ def test_claim_round_trip_reports_the_baseline(tmp_path):
     assert metrics["paragraphs"]["overall"]["n"] == baseline["overall"]["n"]
     assert metrics["paragraphs"]["overall"]["per_class"]["claim"]["f1"] > 0.8
     assert (tmp_path / "report" / "report.md").read_text().count("Baseline: CheckThat!") == 1
+
+
+def test_a_split_without_labelled_rows_is_refused_with_what_to_do(tmp_path):
+    toy_dataset(tmp_path / "data")
+    result = train(load_train_config(write_config(tmp_path)))
+    from trainer.dataset import load_dataset
+
+    splits = {name: rows.to_list() for name, rows in load_dataset(tmp_path / "data").items()}
+    for row in splits["test"]:  # as when no labelled site was dealt to the test split
+        row["content"] = UNKNOWN
+    write_dataset(tmp_path / "data2", splits)
+    with pytest.raises(ValueError, match=r"the test split has no rows labelled for content .*"
+                                         r"evaluate on another split \(--split\)"):
+        evaluate(result["path"], data=tmp_path / "data2", output=tmp_path / "report")
+    assert not (tmp_path / "report").exists()
 
 
 def test_claim_evaluation_applies_per_kind_thresholds_to_model_and_baseline(tmp_path):

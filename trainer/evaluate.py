@@ -411,8 +411,12 @@ def _evaluate(model_dir, data, split: str, output, progress: bool) -> dict:
     # Bundles trained before data.unlabel_before_content existed lack the key.
     unlabel = cfg["data"].get("unlabel_before_content", [])
     rows = load_rows(data, split, task, unlabel_before_content=unlabel)
-    scores = bundle.model.predict_proba(rows)[:, 1]
     labelled = (rows[task] != UNKNOWN).to_numpy()
+    if not labelled.any():
+        raise ValueError(f"{data}: the {split} split has no rows labelled for {task} "
+                         f"(articles are dealt to splits by site); evaluate on another split "
+                         f"(--split), or label articles from more sites")
+    scores = bundle.model.predict_proba(rows)[:, 1]
     cut = bundle.row_thresholds(rows["page_type"])
     paragraphs = paragraph_metrics(rows[labelled], scores[labelled], cut[labelled], task)
     y = rows.loc[labelled, task].to_numpy() == 1
