@@ -159,6 +159,18 @@ def test_training_rows_from_one_site_are_refused_with_what_to_do(tmp_path):
         train(load_train_config(write_config(tmp_path)))
 
 
+def test_a_validation_split_without_labelled_rows_is_refused_before_fitting(tmp_path):
+    rng = random.Random(0)
+    train_rows = [row for i in range(6) for row in toy_article(rng, "toy", f"a{i}", f"s{i}")]
+    unlabelled = toy_article(rng, "toy", "v", "v-site")
+    for row in unlabelled:
+        row["content"] = UNKNOWN
+    write_dataset(tmp_path / "data", {"train": train_rows, "validation": unlabelled})
+    with pytest.raises(ValueError, match=r"content: the validation split has no rows labelled "
+                                         r"for content .* give it a share"):
+        train(load_train_config(write_config(tmp_path)))
+
+
 def load_train_rows(workspace: Path, split: str) -> list[dict]:
     from trainer.dataset import load_dataset
 

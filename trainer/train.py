@@ -435,6 +435,12 @@ def _train(cfg: dict) -> TrainResult:
     log.info("%s: %d training rows (%d labelled) in %d articles; %d validation rows",
              task, len(train_rows), (y_train != UNLABELLED).sum(),
              train_rows["article_id"].nunique(), (y_validation != UNLABELLED).sum())
+    if not (y_validation != UNLABELLED).any():
+        raise ValueError(
+            f"{task}: the validation split has no rows labelled for {task} (articles are dealt "
+            f"to splits by site); calibration, the threshold and the scores are worked out on "
+            f"it: give it a share (`split.validation` in the build config), or label articles "
+            f"from more sites")
     sites = train_rows.loc[y_train != UNLABELLED, "group"].nunique()
     if sites < 2:
         raise ValueError(
