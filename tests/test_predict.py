@@ -226,6 +226,13 @@ def test_load_refuses_a_bundle_in_the_wrong_place(models_dir, tmp_path):
         Predictor.load(swapped)
 
 
+def test_load_tells_a_single_bundle_from_a_models_folder(models_dir):
+    with pytest.raises(BundleError, match=r"content-text: is one model bundle, not a models "
+                                          r"folder; make a folder holding content-html/, "
+                                          r"content-text/, claim/ bundles"):
+        Predictor.load(models_dir / "content-text")
+
+
 def test_load_names_the_missing_bundle(models_dir, tmp_path):
     (tmp_path / "content-html").symlink_to(models_dir / "content-html")
     with pytest.raises(BundleError, match="content-text: does not exist"):

@@ -49,7 +49,7 @@ import trainer
 
 from .accelerate import accelerate
 from .atomic import replacing
-from .bundle import MODEL_TASKS, Bundle, BundleError, load_bundle
+from .bundle import MANIFEST_FILE, MODEL_TASKS, Bundle, BundleError, load_bundle
 from .lean import refusing_pyarrow
 from .memo import shared_work
 from .rows import articles_frame
@@ -116,6 +116,11 @@ class Predictor:
                 f"{path}: no models folder here. Train the models (`trainer train "
                 f"configs/<model>.toml` for {', '.join(MODEL_TASKS)}), or name a models folder "
                 f"with --models / ${MODELS_ENV}")
+        if (path / MANIFEST_FILE).is_file():
+            raise BundleError(
+                f"{path}: is one model bundle, not a models folder; make a folder holding "
+                f"{', '.join(f'{name}/' for name in MODEL_TASKS)} bundles (copy or link the "
+                f"shipped ones beside yours) and name that folder")
         names = [name for name in MODEL_TASKS if claims or MODEL_TASKS[name] != "claim"]
         bundles = {name: load_bundle(path / name) for name in names}
         for bundle in bundles.values():
