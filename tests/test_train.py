@@ -159,6 +159,19 @@ def test_training_rows_from_one_site_are_refused_with_what_to_do(tmp_path):
         train(load_train_config(write_config(tmp_path)))
 
 
+@pytest.mark.parametrize("label, message", [
+    (1, "every labelled training row is content"), (UNKNOWN, "no training row is labelled for content")])
+def test_training_rows_of_one_class_are_refused_before_fitting(tmp_path, label, message):
+    rng = random.Random(0)
+    rows = [row for i in range(6) for row in toy_article(rng, "toy", f"a{i}", f"s{i}")]
+    for row in rows:
+        row["content"] = label
+    write_dataset(tmp_path / "data", {"train": rows, "validation": rows})
+    with pytest.raises(ValueError, match=f"content: {message}; the model needs examples of "
+                                         f"both boilerplate and content"):
+        train(load_train_config(write_config(tmp_path)))
+
+
 def test_a_validation_split_without_labelled_rows_is_refused_before_fitting(tmp_path):
     rng = random.Random(0)
     train_rows = [row for i in range(6) for row in toy_article(rng, "toy", f"a{i}", f"s{i}")]

@@ -406,6 +406,31 @@ def train(cfg: dict) -> TrainResult:
         return _train(cfg)
 
 
+def _check_learnable(task: str, train_rows: pd.DataFrame, y_train: np.ndarray,
+                     y_validation: np.ndarray) -> None:
+    """Refuse, before the fit and with what to do, data the two-stage model cannot learn or
+    be tuned from (small datasets of a user's own articles meet each case)."""
+    classes, names = np.unique(y_train[y_train != UNLABELLED]), LABEL_NAMES[task]
+    if len(classes) < 2:
+        found = (f"every labelled training row is {names[classes[0]]}" if len(classes)
+                 else f"no training row is labelled for {task}")
+        raise ValueError(f"{task}: {found}; the model needs examples of both {names[0]} and "
+                         f"{names[1]}")
+    sites = train_rows.loc[y_train != UNLABELLED, "group"].nunique()
+    if sites < 2:
+        raise ValueError(
+            f"{task}: the labelled training rows come from {sites} site or document (the "
+            f"dataset's `group`); stage 2 learns from scores out of fold over sites, so it "
+            f"needs 2 or more: label articles from more sites, or give training a larger share "
+            f"(`split.validation`, `split.test` in the build config)")
+    if not (y_validation != UNLABELLED).any():
+        raise ValueError(
+            f"{task}: the validation split has no rows labelled for {task} (articles are dealt "
+            f"to splits by site); calibration, the threshold and the scores are worked out on "
+            f"it: give it a share (`split.validation` in the build config), or label articles "
+            f"from more sites")
+
+
 def _train(cfg: dict) -> TrainResult:
     from .bundle import kind_thresholds, save_bundle
     from .evaluate import paragraph_metrics
@@ -435,19 +460,7 @@ def _train(cfg: dict) -> TrainResult:
     log.info("%s: %d training rows (%d labelled) in %d articles; %d validation rows",
              task, len(train_rows), (y_train != UNLABELLED).sum(),
              train_rows["article_id"].nunique(), (y_validation != UNLABELLED).sum())
-    if not (y_validation != UNLABELLED).any():
-        raise ValueError(
-            f"{task}: the validation split has no rows labelled for {task} (articles are dealt "
-            f"to splits by site); calibration, the threshold and the scores are worked out on "
-            f"it: give it a share (`split.validation` in the build config), or label articles "
-            f"from more sites")
-    sites = train_rows.loc[y_train != UNLABELLED, "group"].nunique()
-    if sites < 2:
-        raise ValueError(
-            f"{task}: the labelled training rows come from {sites} site or document (the "
-            f"dataset's `group`); stage 2 learns from scores out of fold over sites, so it "
-            f"needs 2 or more: label articles from more sites, or give training a larger share "
-            f"(`split.validation`, `split.test` in the build config)")
+    _check_learnable(task, train_rows, y_train, y_validation)
     weights = sample_weights(train_rows, cfg["weights"]["sources"])
     if len(train_rows) > originals and samples["weight"] != 1.0:
         # A copy: pandas may hand back a read-only array.
