@@ -150,37 +150,36 @@ def test_train_learns_the_signal_and_stores_threshold_and_config(workspace):
                                pd.Series(scores[article.index], index=article.index)[alone.index])
 
 
-def test_training_rows_from_one_site_are_refused_with_what_to_do(tmp_path):
+def _unlearnable(case: str) -> tuple[list[dict], list[dict]]:
+    """Training and validation rows of a small dataset the model cannot learn from."""
     rng = random.Random(0)
-    one_site = [row for i in range(6) for row in toy_article(rng, "toy", f"a{i}", "one-site")]
-    write_dataset(tmp_path / "data", {"train": one_site, "validation": one_site})
-    with pytest.raises(ValueError, match=r"content: the labelled training rows come from 1 site "
-                                         r"or document .* label articles from more sites"):
-        train(load_train_config(write_config(tmp_path)))
+    sites = "one-site" if case == "one site" else None
+    rows = [row for i in range(6) for row in toy_article(rng, "toy", f"a{i}", sites or f"s{i}")]
+    validation = rows
+    if case in ("all content", "unlabelled"):
+        for row in rows:
+            row["content"] = 1 if case == "all content" else UNKNOWN
+    if case == "unlabelled validation":
+        validation = toy_article(rng, "toy", "v", "v-site")
+        for row in validation:
+            row["content"] = UNKNOWN
+    return rows, validation
 
 
-@pytest.mark.parametrize("label, message", [
-    (1, "every labelled training row is content"), (UNKNOWN, "no training row is labelled for content")])
-def test_training_rows_of_one_class_are_refused_before_fitting(tmp_path, label, message):
-    rng = random.Random(0)
-    rows = [row for i in range(6) for row in toy_article(rng, "toy", f"a{i}", f"s{i}")]
-    for row in rows:
-        row["content"] = label
-    write_dataset(tmp_path / "data", {"train": rows, "validation": rows})
-    with pytest.raises(ValueError, match=f"content: {message}; the model needs examples of "
-                                         f"both boilerplate and content"):
-        train(load_train_config(write_config(tmp_path)))
-
-
-def test_a_validation_split_without_labelled_rows_is_refused_before_fitting(tmp_path):
-    rng = random.Random(0)
-    train_rows = [row for i in range(6) for row in toy_article(rng, "toy", f"a{i}", f"s{i}")]
-    unlabelled = toy_article(rng, "toy", "v", "v-site")
-    for row in unlabelled:
-        row["content"] = UNKNOWN
-    write_dataset(tmp_path / "data", {"train": train_rows, "validation": unlabelled})
-    with pytest.raises(ValueError, match=r"content: the validation split has no rows labelled "
-                                         r"for content .* give it a share"):
+@pytest.mark.parametrize("case, message", [
+    ("one site", r"the labelled training rows come from 1 site or document .* label articles "
+                 r"from more sites"),
+    ("all content", r"every labelled training row is content; the model needs examples of "
+                    r"both boilerplate and content"),
+    ("unlabelled", r"no training row is labelled for content; the model needs examples"),
+    ("unlabelled validation", r"the validation split has no rows labelled for content .* give "
+                              r"it a share"),
+])
+def test_unlearnable_training_data_is_refused_before_fitting_with_what_to_do(tmp_path, case,
+                                                                            message):
+    train_rows, validation_rows = _unlearnable(case)
+    write_dataset(tmp_path / "data", {"train": train_rows, "validation": validation_rows})
+    with pytest.raises(ValueError, match=f"content: {message}"):
         train(load_train_config(write_config(tmp_path)))
 
 
