@@ -12,7 +12,7 @@ from trainer.bundle import save_bundle
 from trainer.evaluate import evaluate
 from trainer.metrics import word_prf
 from trainer.rows import UNKNOWN, article_rows
-from trainer.segment import segment_html
+from trainer.segment import Article, segment_html
 from trainer.train import load_train_config, train
 
 PAGE = """<html><head><title>Storm</title></head><body>
@@ -108,6 +108,32 @@ def test_evaluate_writes_hand_checkable_scores(tmp_path, wcxb_page):
     assert "| model (html) | 1 | 0.867 | 0.650 | 0.743 | 0.743 | 0 |" in report
     for plot in ("confusion_matrix.png", "precision_recall.png", "calibration.png"):
         assert (tmp_path / "report" / "plots" / plot).stat().st_size > 1000
+
+
+def test_an_html_model_is_scored_on_the_html_pages_of_the_split_only(tmp_path, wcxb_page):
+    # A debate transcript (text, every sentence content) beside the page: an HTML model's
+    # paragraph F1 counted it, and the seed article, among its test pages.
+    from trainer.dataset import load_dataset
+    from trainer.segment import segment_text
+
+    page_rows = load_dataset(wcxb_page)["test"].to_list()
+    transcript = article_rows(Article("text", "Sentence one.\nSentence two.",
+                                      segment_text("Sentence one.\nSentence two.")),
+                              source="checkthat2024", article_id="ct:1", group="debate")
+    for row in transcript:
+        row["content"], row["content_origin"] = 1, "gold"
+    data = write_dataset(tmp_path / "mixed", {"test": page_rows + transcript},
+                         sources={"wcxb": {"path": str(tmp_path / "wcxb")},
+                                  "checkthat2024": {"path": ""}})
+    config = {"task": "content", "input": "html", "data": {"path": str(data),
+                                                           "exclude_sources": []}}
+    model = ScoreByText({text: score for text, (score, _) in SCORES.items()}).fit(None, None)
+    bundle = save_bundle(model, tmp_path / "model", task="content",
+                         label_names=["boilerplate", "content"], threshold=0.5, config=config,
+                         metrics={}, sources=[], extra_files={})
+    paragraphs = evaluate(bundle, output=tmp_path / "report")["paragraphs"]
+    assert set(paragraphs["per_source"]) == {"wcxb"}
+    assert paragraphs["overall"]["confusion_matrix"]["matrix"] == [[1, 1], [1, 2]]
 
 
 def test_text_mode_is_scored_on_other_renderings_too(tmp_path, wcxb_page):

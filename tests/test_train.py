@@ -183,6 +183,16 @@ def test_unlearnable_training_data_is_refused_before_fitting_with_what_to_do(tmp
         train(load_train_config(write_config(tmp_path)))
 
 
+def test_an_html_model_learns_from_html_pages_only(workspace, tmp_path):
+    # The toy articles are plain text: none is left to learn from.
+    config = write_config(tmp_path, extra="").read_text().replace('input = "text"',
+                                                                   'input = "html"')
+    (tmp_path / "html.toml").write_text(config.replace('path = "data"',
+                                                       f'path = "{workspace / "data"}"'))
+    with pytest.raises(ValueError, match="content: no training row is labelled for content"):
+        train(load_train_config(tmp_path / "html.toml"))
+
+
 def load_train_rows(workspace: Path, split: str) -> list[dict]:
     from trainer.dataset import load_dataset
 

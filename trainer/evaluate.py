@@ -410,7 +410,7 @@ def _evaluate(model_dir, data, split: str, output, progress: bool) -> dict:
 
     # Bundles trained before data.unlabel_before_content existed lack the key.
     unlabel = cfg["data"].get("unlabel_before_content", [])
-    rows = load_rows(data, split, task, unlabel_before_content=unlabel)
+    rows = load_rows(data, split, task, unlabel_before_content=unlabel, input_mode=input_mode)
     labelled = (rows[task] != UNKNOWN).to_numpy()
     if not labelled.any():
         raise ValueError(f"{data}: the {split} split has no rows labelled for {task} "

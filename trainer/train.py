@@ -216,16 +216,20 @@ def load_train_config(path, overrides=()) -> dict:
 # --------------------------------------------------------------------------- data
 
 def load_rows(data_path, split: str, task: str, exclude=(),
-              unlabel_before_content=()) -> pd.DataFrame:
+              unlabel_before_content=(), input_mode: str | None = None) -> pd.DataFrame:
     """One split as a DataFrame of whole articles that have at least one ``task`` label.
 
-    Rows of excluded sources are dropped. Unlabelled rows of kept articles stay (as context).
+    Rows of excluded sources are dropped, and with ``input_mode`` "html" the articles that
+    were not HTML (a model of markup learns and is scored on pages that have it). Unlabelled
+    rows of kept articles stay (as context).
     In articles of the ``unlabel_before_content`` sources, the rows before the first content
     paragraph lose their content label: those sources' gold leaves out the title and byline,
     which the others' gold keeps, so the two would teach opposite labels for the same lines.
     """
     frame = load_dataset(data_path)[split].to_pandas()
     frame = frame[~frame["source"].isin(list(exclude))]
+    if input_mode == "html":
+        frame = frame[frame["format"] == "html"]
     if unlabel_before_content:
         first = frame["index"].where(frame["content"] == 1).groupby(frame["article_id"]) \
             .transform("min")
@@ -442,8 +446,8 @@ def _train(cfg: dict) -> TrainResult:
         log.info("building the dataset %s from %s", data, cfg["data"]["build"])
         build(load_build_config(cfg["data"]["build"], [f'output.path="{data}"']))
     exclude, unlabel = cfg["data"]["exclude_sources"], cfg["data"]["unlabel_before_content"]
-    train_rows = load_rows(data, "train", task, exclude, unlabel)
-    validation_rows = load_rows(data, "validation", task, exclude, unlabel)
+    train_rows = load_rows(data, "train", task, exclude, unlabel, cfg["input"])
+    validation_rows = load_rows(data, "validation", task, exclude, unlabel, cfg["input"])
     # Rows of the validation split among the fitted ones (with data.include_validation).
     held_out = slice(0, 0)
     if cfg["data"]["include_validation"]:
