@@ -44,6 +44,16 @@ class ScoreByText(ClassifierMixin, BaseEstimator):
         return np.column_stack([1 - positive, positive])
 
 
+def _stub_bundle(tmp_path: Path, input_mode: str, data: Path, exclude=()) -> Path:
+    """A content bundle of the stub model, as if trained on ``data``."""
+    config = {"task": "content", "input": input_mode,
+              "data": {"path": str(data), "exclude_sources": list(exclude)}}
+    model = ScoreByText({text: score for text, (score, _) in SCORES.items()}).fit(None, None)
+    return save_bundle(model, tmp_path / "model", task="content",
+                       label_names=["boilerplate", "content"], threshold=0.5, config=config,
+                       metrics={}, sources=[], extra_files={})
+
+
 @pytest.fixture
 def wcxb_page(tmp_path) -> Path:
     """A one-page WCXB-like corpus and a dataset whose test split is that page."""
@@ -63,12 +73,7 @@ def wcxb_page(tmp_path) -> Path:
 
 
 def test_evaluate_writes_hand_checkable_scores(tmp_path, wcxb_page):
-    config = {"task": "content", "input": "html", "data": {"path": str(wcxb_page),
-                                                           "exclude_sources": ["scrapinghub"]}}
-    model = ScoreByText({text: score for text, (score, _) in SCORES.items()}).fit(None, None)
-    bundle = save_bundle(model, tmp_path / "model", task="content",
-                         label_names=["boilerplate", "content"], threshold=0.5, config=config,
-                         metrics={}, sources=[], extra_files={})
+    bundle = _stub_bundle(tmp_path, "html", wcxb_page, exclude=["scrapinghub"])
     result = evaluate(bundle, output=tmp_path / "report")
 
     written = json.loads((tmp_path / "report" / "metrics.json").read_text())
@@ -125,24 +130,14 @@ def test_an_html_model_is_scored_on_the_html_pages_of_the_split_only(tmp_path, w
     data = write_dataset(tmp_path / "mixed", {"test": page_rows + transcript},
                          sources={"wcxb": {"path": str(tmp_path / "wcxb")},
                                   "checkthat2024": {"path": ""}})
-    config = {"task": "content", "input": "html", "data": {"path": str(data),
-                                                           "exclude_sources": []}}
-    model = ScoreByText({text: score for text, (score, _) in SCORES.items()}).fit(None, None)
-    bundle = save_bundle(model, tmp_path / "model", task="content",
-                         label_names=["boilerplate", "content"], threshold=0.5, config=config,
-                         metrics={}, sources=[], extra_files={})
+    bundle = _stub_bundle(tmp_path, "html", data)
     paragraphs = evaluate(bundle, output=tmp_path / "report")["paragraphs"]
     assert set(paragraphs["per_source"]) == {"wcxb"}
     assert paragraphs["overall"]["confusion_matrix"]["matrix"] == [[1, 1], [1, 2]]
 
 
 def test_text_mode_is_scored_on_other_renderings_too(tmp_path, wcxb_page):
-    config = {"task": "content", "input": "text", "data": {"path": str(wcxb_page),
-                                                           "exclude_sources": []}}
-    model = ScoreByText({text: score for text, (score, _) in SCORES.items()}).fit(None, None)
-    bundle = save_bundle(model, tmp_path / "model", task="content",
-                         label_names=["boilerplate", "content"], threshold=0.5, config=config,
-                         metrics={}, sources=[], extra_files={})
+    bundle = _stub_bundle(tmp_path, "text", wcxb_page)
     systems = evaluate(bundle, output=tmp_path / "report")["pages"]["WCXB word F1"]["systems"]
     for name in ("model (text)", "model (html2text text)", "model (inscriptis text)",
                  "model (html_text text)", "justext_lines (our text)",
