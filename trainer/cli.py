@@ -60,7 +60,8 @@ def build(config, overrides, output):
     click.echo(f"dataset saved to {out}/dataset ({', '.join(f'{k}: {len(v)}' for k, v in dataset.items())})")
 
 
-def _nonzero(jobs: int) -> int:
+def _some_workers(ctx, param, jobs: int) -> int:
+    """The -j value, refused when 0 (joblib's own message says only that it has no meaning)."""
     if jobs == 0:
         raise click.BadParameter("0 worker processes cannot label anything; give 1 or more, "
                                  "or -1 for one per core")
@@ -140,7 +141,7 @@ def evaluate(model_dir, data, split, output):
               default="auto", show_default=True,
               help="Read every input as this (auto: by extension, else by content).")
 @click.option("-j", "--jobs", type=int, default=1, show_default=True,
-              callback=lambda ctx, param, value: _nonzero(value),
+              callback=_some_workers,
               help="Worker processes (-1: one per core, -2: all but one...).")
 @click.option("--no-claims", is_flag=True,
               help="Content only: skip the claim model (claim and claim_score are null), "
