@@ -132,6 +132,18 @@ def test_declared_charsets_are_read_as_browsers_read_them(charset, text, codec):
     assert segment_html(_page(charset, text).encode(codec)).paragraphs[0].text == text
 
 
+def test_the_charset_a_page_was_served_with_comes_before_its_own_declaration():
+    # A server's Content-Type says windows-1251 while the page's <meta> says Latin-1: browsers
+    # follow the server. Valid UTF-8 and a byte-order mark still come first.
+    russian = "Москва – столица"
+    raw = _page("iso-8859-1", russian).encode("cp1251")
+    assert segment_html(raw).paragraphs[0].text != russian
+    assert segment_html(raw, charset="windows-1251").paragraphs[0].text == russian
+    assert segment(raw, "html", charset='"Windows-1251"').paragraphs[0].text == russian
+    served_wrong = _page("utf-8", russian).encode("utf-8")
+    assert segment_html(served_wrong, charset="iso-8859-1").paragraphs[0].text == russian
+
+
 def test_undeclared_non_utf8_html_is_detected():
     page = "<html><body><p>" + "Les élèves ont été très contents de leur journée. " * 5 + "</p></body></html>"
     text = segment_html(page.encode("cp1252")).paragraphs[0].text

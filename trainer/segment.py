@@ -219,9 +219,11 @@ _WHATWG_CODECS = {
 _SEVEN_BIT = frozenset({"utf-7", "utf7", "hz-gb-2312", "hz"})
 
 
-def decode_html(data: bytes | str, name: str = "<input>") -> str:
+def decode_html(data: bytes | str, name: str = "<input>", charset: str | None = None) -> str:
     """Decode HTML bytes: a byte-order mark; else UTF-8 when the bytes are valid UTF-8; else
-    the declared charset (read as browsers read it); else a detected one.
+    the declared charset (read as browsers read it); else a detected one. ``charset`` is one
+    the page was served with (an HTTP ``Content-Type`` header's): as in browsers, it comes
+    before the page's own ``<meta>`` declaration.
 
     Valid UTF-8 comes before the declared charset because pages are often re-encoded as UTF-8
     (by a crawler, a CMS) and keep their old declaration: every WCXB page declaring
@@ -237,8 +239,11 @@ def decode_html(data: bytes | str, name: str = "<input>") -> str:
     if utf16:
         return data.decode(utf16, errors="replace")
     _check_not_binary(data, name)
-    found = _CHARSET_RE.search(data[:8192])
-    declared = found.group(1).decode("ascii").lower() if found else None
+    if charset:
+        declared = charset.strip().strip("\"'").lower()
+    else:
+        found = _CHARSET_RE.search(data[:8192])
+        declared = found.group(1).decode("ascii").lower() if found else None
     seven_bit = declared is not None and (declared in _SEVEN_BIT or declared.startswith("iso-2022"))
     if not seven_bit:
         try:
@@ -385,7 +390,7 @@ def _node_tokens(node: list | None) -> str:
     return tokens
 
 
-def segment_html(data: bytes | str, name: str = "<input>") -> Article:
+def segment_html(data: bytes | str, name: str = "<input>", charset: str | None = None) -> Article:
     """Split an HTML page into text blocks in reading order; returns its text rendering too.
 
     Scripts, styles, comments and nodes hidden by CSS (``display: none``, ``visibility:
@@ -396,9 +401,10 @@ def segment_html(data: bytes | str, name: str = "<input>") -> Article:
     software serves the whole thread there), and so are ``<noframes>`` and ``<noembed>``, read
     as markup (:func:`_parse_raw_text`). Each block keeps what markup tells and text
     cannot: its tag, heading level, list/table membership, link density, DOM depth, tag path
-    and class/id tokens of its ancestors.
+    and class/id tokens of its ancestors. ``charset``: the one the page was served with, if
+    known (see :func:`decode_html`).
     """
-    root, title = _parse(decode_html(data, name), name)
+    root, title = _parse(decode_html(data, name, charset), name)
     if root is None:
         return Article("html", "", [], "")
 
@@ -503,12 +509,14 @@ def segment_html(data: bytes | str, name: str = "<input>") -> Article:
     return Article("html", "\n".join(lines), paragraphs, title)
 
 
-def segment(data: bytes | str, format: str | None = None, name: str = "<input>") -> Article:
-    """Segment text or HTML; ``format`` is "text", "html" or None to decide from the content."""
+def segment(data: bytes | str, format: str | None = None, name: str = "<input>",
+            charset: str | None = None) -> Article:
+    """Segment text or HTML; ``format`` is "text", "html" or None to decide from the content;
+    ``charset`` is the one an HTML page was served with, if known (see :func:`decode_html`)."""
     if format is None:
         format = sniff_format(data)
     if format == "html":
-        return segment_html(data, name)
+        return segment_html(data, name, charset)
     if format != "text":
         raise ValueError(f"unknown input format {format!r}: use 'text' or 'html'")
     text = decode_text(data, name) if isinstance(data, bytes) else data
