@@ -285,6 +285,110 @@ def test_read_inputs_decompresses_gzip_bzip2_and_xz(tmp_path):
     assert f.error == f"{tmp_path}/f.zip: a zip archive; unpack it and give its folder"
 
 
+RUSSIAN_PAGE = ('<html><head><meta charset="iso-8859-1"></head><body>'
+                '<p>Москва – столица России.</p></body></html>').encode("cp1251")
+
+
+def _write_warc(path: Path, compress: bool = True) -> None:
+    """A small crawl: a page served as windows-1251 (its own <meta> says Latin-1), a gzip-
+    encoded page sent in chunks, a redirect, an image, a page's text as Common Crawl's WET
+    holds it, and records that hold no page."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    body = gzip.compress(NEWS.read_bytes())
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(part), part)
+                       for part in (body[:100], body[100:])) + b"0\r\n\r\n"
+    with path.open("wb") as out:
+        writer = WARCWriter(out, gzip=compress)
+        writer.write_record(writer.create_warcinfo_record(path.name, {"software": "test"}))
+
+        def response(uri, status, headers, payload):
+            http = StatusAndHeaders(status, headers, protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(
+                uri, "response", payload=io.BytesIO(payload), http_headers=http))
+
+        writer.write_record(writer.create_warc_record(
+            "https://ru.example/", "request", payload=io.BytesIO(b"GET / HTTP/1.1\r\n\r\n")))
+        response("https://ru.example/", "200 OK",
+                 [("Content-Type", "text/html; charset=windows-1251")], RUSSIAN_PAGE)
+        response("https://news.example/a", "200 OK",
+                 [("Content-Type", "text/html"), ("Content-Encoding", "gzip"),
+                  ("Transfer-Encoding", "chunked")], chunked)
+        response("https://news.example/old", "301 Moved Permanently",
+                 [("Location", "https://news.example/a"), ("Content-Type", "text/html")],
+                 b"<html><body>Moved</body></html>")
+        response("https://news.example/logo.png", "200 OK", [("Content-Type", "image/png")],
+                 b"\x89PNG\r\n\x1a\n" + bytes(50))
+        writer.write_record(writer.create_warc_record(
+            "https://news.example/a", "conversion", payload=io.BytesIO(SEED.read_bytes()),
+            warc_headers_dict={"Content-Type": "text/plain"}))
+        writer.write_record(writer.create_warc_record(
+            "https://news.example/a", "metadata", payload=io.BytesIO(b"fetchTimeMs: 12"),
+            warc_headers_dict={"Content-Type": "application/warc-fields"}))
+
+
+def test_read_inputs_takes_each_page_of_a_web_archive_as_an_article(tmp_path, caplog):
+    _write_warc(tmp_path / "crawl.warc.gz")
+    _write_warc(tmp_path / "crawl.bin", compress=False)  # known by its first bytes
+    with caplog.at_level("WARNING", logger="trainer.predict"):
+        items = list(read_inputs([tmp_path / "crawl.warc.gz", tmp_path / "crawl.bin"]))
+    assert len(items) == 6
+    for name, (russian, news, text) in (("crawl.warc.gz", items[:3]),
+                                        ("crawl.bin", items[3:])):
+        assert [(i.id, i.source, i.format, i.error) for i in (russian, news, text)] == [
+            ("https://ru.example/", f"{tmp_path}/{name}:3", "html", None),
+            ("https://news.example/a", f"{tmp_path}/{name}:4", "html", None),
+            ("https://news.example/a", f"{tmp_path}/{name}:7", "text", None)]
+        assert (russian.data, russian.charset) == (RUSSIAN_PAGE, "windows-1251")
+        assert news.data == NEWS.read_bytes()  # de-chunked and decompressed
+        assert text.data == SEED.read_bytes()
+        warning = f"{tmp_path}/{name}: skipped 2 records that are not pages to label " \
+                  f"(1 HTTP 301, 1 image/png)"
+        assert warning in caplog.messages
+    page = segment(russian.data, russian.format, charset=russian.charset)
+    assert page.paragraphs[0].text == "Москва – столица России."
+
+
+def _record_offsets(path: Path) -> list[int]:
+    from warcio.archiveiterator import ArchiveIterator
+
+    with path.open("rb") as archive:
+        records = ArchiveIterator(archive)
+        return [records.get_record_offset() for _ in records]
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_web_archive_cut_short_keeps_its_whole_records_and_names_the_broken_one(tmp_path,
+                                                                                  compress):
+    whole = tmp_path / ("crawl.warc.gz" if compress else "crawl.warc")
+    _write_warc(whole, compress)
+    data, offsets = whole.read_bytes(), _record_offsets(whole)
+    cut = tmp_path / f"cut-{whole.name}"
+    # Cut inside the payload of record 4 (the chunked page): warcio would give what is there.
+    cut.write_bytes(data[:(offsets[3] + offsets[4]) // 2])
+    russian, broken = read_inputs([cut])
+    assert (russian.id, russian.error) == ("https://ru.example/", None)
+    assert (broken.id, broken.source) == ("https://news.example/a", f"{cut}:4")
+    assert broken.error.startswith(f"{cut}:4: the archive ends inside this record, ")
+    if not compress:
+        # Compressed by xz (read by Python, not warcio): a cut is reported, not taken for the
+        # end of the archive, though the error can come a record early (warcio reads ahead).
+        (tmp_path / "crawl.warc.xz").write_bytes(lzma.compress(data))
+        assert [(i.id, i.error) for i in read_inputs([tmp_path / "crawl.warc.xz"])] == \
+               [(i.id, i.error) for i in read_inputs([whole])]
+        (tmp_path / "cut.warc.xz").write_bytes(lzma.compress(data)[:-100])
+        *pages, broken = read_inputs([tmp_path / "cut.warc.xz"])
+        assert [page.error for page in pages] == [None] * len(pages)
+        assert "cut short" in broken.error
+        # Cut inside the header of record 7, before its length.
+        cut.write_bytes(data[:offsets[6] + 20])
+        *pages, broken = read_inputs([cut])
+        assert [page.error for page in pages] == [None, None]
+        assert broken.error == f"{cut}:7: the record's header declares no length: the " \
+                               f"archive is damaged or cut short here"
+
+
 def test_a_jsonl_file_cut_short_keeps_its_whole_lines_and_reports_the_rest(tmp_path):
     lines = [json.dumps({"id": str(i), "text": f"Article {i}."}) for i in range(2000)]
     lines[1] = "[1, 2]"
@@ -492,6 +596,20 @@ def test_cli_formats(models_dir):
     assert seed_rows["claim"].tolist() == ["" if p["claim"] is None else str(p["claim"]).lower()
                                            for p in jsonl[0]["paragraphs"]]
     assert text == f"{jsonl[0]['content_text']}\n\n{jsonl[1]['content_text']}\n"
+
+
+def test_cli_labels_the_pages_of_a_web_archive(models_dir, tmp_path):
+    _write_warc(tmp_path / "crawl.warc.gz")
+    result = _run(["--models", models_dir, tmp_path / "crawl.warc.gz"])
+    records = _jsonl(result.stdout)
+    assert result.exit_code == 0
+    assert [(r["id"], r["error"]) for r in records] == [
+        ("https://ru.example/", None), ("https://news.example/a", None),
+        ("https://news.example/a", None)]
+    assert records[0]["paragraphs"][0]["text"] == "Москва – столица России."
+    # The same pages given as files get the same labels.
+    alone = _jsonl(_run(["--models", models_dir, NEWS, SEED]).stdout)
+    assert [r["paragraphs"] for r in records[1:]] == [r["paragraphs"] for r in alone]
 
 
 def test_cli_content_only(models_dir, tmp_path):

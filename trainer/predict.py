@@ -25,6 +25,7 @@ import gzip
 import io
 import itertools
 import json
+import logging
 import lzma
 import os
 import pickle
@@ -61,9 +62,10 @@ __all__ = [
     "error_record", "predict_articles", "predict_files", "read_inputs", "record_writer",
 ]
 
+_log = logging.getLogger(__name__)
+
 MODELS_ENV = "TRAINER_MODELS"
-# Bundle folder in a models folder → the task its manifest must name.
-INPUT_FORMATS = ("auto", "text", "html", "jsonl")
+INPUT_FORMATS = ("auto", "text", "html", "jsonl", "warc")
 OUTPUT_FORMATS = ("jsonl", "csv", "text")
 MAX_ARTICLE_BYTES = 32 * 2**20  # larger inputs (or JSONL lines) are reported, not read
 # A model's memory grows with one article's paragraphs and with its text (200,000 one-line
@@ -86,6 +88,7 @@ class ArticleInput:
     source: str = ""  # where it came from, e.g. "pages/a.html" or "articles.jsonl:7"
     format: str | None = None  # "text", "html", or None to sniff from the data
     error: str | None = None
+    charset: str | None = None  # the charset an HTML page was served with, if known
 
 
 def default_models_dir() -> Path:
@@ -145,11 +148,13 @@ class Predictor:
         return unpickled_predictor, (*self._pickled, refusing_pyarrow())
 
     def predict(self, article: str | bytes, *, format: str | None = None,
-                id: str | None = None, claims: bool = True) -> dict:
+                id: str | None = None, claims: bool = True, charset: str | None = None) -> dict:
         """Label one article given as text or HTML (``format`` None: sniffed); without
-        ``claims``, content only."""
-        return predict_articles(self, [ArticleInput(article, id=id, format=format)],
-                                claims=claims)[0]
+        ``claims``, content only. ``charset``: the one an HTML page was served with (its
+        HTTP ``Content-Type``), read before the page's own declaration, as browsers do."""
+        return predict_articles(
+            self, [ArticleInput(article, id=id, format=format, charset=charset)],
+            claims=claims)[0]
 
     def predict_many(self, articles: Iterable[str | bytes | ArticleInput], *, n_jobs: int = 1,
                      batch_size: int = BATCH_SIZE, claims: bool = True) -> Iterator[dict]:
@@ -203,7 +208,7 @@ def _segment(item: ArticleInput) -> tuple[Article | None, str | None]:
         return None, item.error
     name = item.source or item.id or "<input>"
     try:
-        article = segment(item.data, item.format, name=name)
+        article = segment(item.data, item.format, name=name, charset=item.charset)
     except InputError as exc:
         return None, str(exc)
     except Exception as exc:  # noqa: BLE001 - one page the segmenter trips on must not stop a batch
@@ -349,7 +354,7 @@ def error_record(item: ArticleInput, error: str) -> dict:
 # --------------------------------------------------------------------------- reading inputs
 
 _KIND_BY_EXTENSION = {".jsonl": "jsonl", ".ndjson": "jsonl", ".html": "html", ".htm": "html",
-                      ".txt": "text"}
+                      ".txt": "text", ".warc": "warc", ".wet": "warc"}
 _READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)  # bad gzip or bzip2: OSError
 _COMPRESSED = (".gz", ".bz2", ".xz")
 
@@ -461,8 +466,17 @@ def _read_stream(stream, name: str, input_format: str) -> Iterator[ArticleInput]
             yield ArticleInput(id=name, source=name,
                                error=f"{name}: a zip archive; unpack it and give its folder")
             return
-        stream = _decompressed(stream)
-        kind = _input_kind(name, input_format, stream)
+        raw, stream = stream, _decompressed(stream)
+        kind = _kind_by_name(name, input_format)
+        if kind == "warc" and isinstance(stream, gzip.GzipFile):
+            # warcio undoes gzip itself, record by record, and so reads up to a cut in the
+            # file; gzip.GzipFile raises EOFError there, which warcio takes for the end.
+            yield from _read_warc(raw, name)
+            return
+        kind = kind or _sniffed_kind(stream)
+        if kind == "warc":
+            yield from _read_warc(_CutShown(stream) if stream is not raw else raw, name)
+            return
         if kind == "jsonl":
             utf16 = utf16_codec(stream.peek(512))
             yield from (_read_jsonl(_Utf16Lines(stream, utf16), name, "UTF-16") if utf16
@@ -479,20 +493,131 @@ def _read_stream(stream, name: str, input_format: str) -> Iterator[ArticleInput]
         yield ArticleInput(data, id=name, source=name, format=kind)
 
 
-def _input_kind(name: str, input_format: str, stream) -> str | None:
-    """"jsonl", "text", "html", or None to let segmentation sniff text vs HTML."""
+def _kind_by_name(name: str, input_format: str) -> str | None:
+    """"jsonl", "text", "html" or "warc" as forced or by the extension, else None."""
     if input_format != "auto":
         return input_format
     stem, extension = os.path.splitext(name.lower())
     if extension in _COMPRESSED:
         extension = os.path.splitext(stem)[1]
-    if extension in _KIND_BY_EXTENSION:
-        return _KIND_BY_EXTENSION[extension]
+    return _KIND_BY_EXTENSION.get(extension)
+
+
+def _sniffed_kind(stream) -> str | None:
+    """"jsonl" or "warc" by the first bytes, or None to let segmentation sniff text vs HTML."""
     head = stream.peek(1024)
     utf16 = utf16_codec(head)
     if utf16:
         head = head[:len(head) - len(head) % 2].decode(utf16, errors="replace").encode()
+    if head.startswith(b"WARC/"):
+        return "warc"
     return "jsonl" if head.removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"{") else None
+
+
+class _CutShown(io.RawIOBase):
+    """A decompressing stream whose EOFError at a cut in the file becomes an OSError, which
+    warcio passes on: it takes EOFError for the end of the archive. warcio reads ahead, so
+    the error may surface a record or so before the cut."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self.stream.read(size)
+        except EOFError as exc:
+            raise OSError(f"the compressed file is cut short ({exc})") from None
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def _missing_bytes(record) -> int:
+    """How many bytes of a WARC record's declared length the file lacks (a download cut
+    short): warcio reads such a record to the end of the file without a word."""
+    raw = record.raw_stream
+    while raw.read(1 << 16):
+        pass
+    return raw.limit  # warcio's LimitReader: what is left of the declared length
+
+
+# Media types of the pages in a web archive that are articles, by the format they are read as.
+_PAGE_TYPES = {"text/html": "html", "application/xhtml+xml": "html", "text/plain": "text"}
+# WARC record types that can hold a page: a crawler's HTTP response, a stored resource, and a
+# conversion (Common Crawl's WET files: each page's text).
+_PAGE_RECORDS = frozenset({"response", "resource", "conversion"})
+
+
+def _read_warc(stream, name: str) -> Iterator[ArticleInput]:
+    """The pages in a web archive (WARC, e.g. a crawl; or Common Crawl's WET text): each HTML
+    or plain-text page of a response, resource or conversion record is an article, its id the
+    page's URI and its source the file and the record's number (from 1). HTML keeps the
+    charset it was served with. Records that hold no page (requests, metadata, revisits,
+    warcinfo) are passed over; pages that are not HTML or text, and HTTP responses other than
+    200 (redirects, errors), are skipped and counted in a warning. A record that cannot be
+    read ends the file with an error record naming it, after the pages before it."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    skipped: dict[str, int] = {}
+    number = 0
+    try:
+        for number, record in enumerate(ArchiveIterator(stream), 1):
+            if record.length is None:  # every WARC record declares one
+                where = f"{name}:{number}"
+                yield ArticleInput(id=where, source=where, error=(
+                    f"{where}: the record's header declares no length: the archive is "
+                    f"damaged or cut short here"))
+                return
+            if record.rec_type not in _PAGE_RECORDS:
+                continue
+            headers = record.http_headers if record.rec_type == "response" else None
+            if record.rec_type == "response":
+                status = headers.get_statuscode() if headers else None
+                if status != "200":
+                    reason = f"HTTP {status}" if status else "not an HTTP response"
+                    skipped[reason] = skipped.get(reason, 0) + 1
+                    continue
+            media, _, parameters = (headers or record.rec_headers).get_header(
+                "Content-Type", "").partition(";")
+            media = media.strip().lower()
+            if media not in _PAGE_TYPES:
+                reason = media or "no content type"
+                skipped[reason] = skipped.get(reason, 0) + 1
+                continue
+            source = f"{name}:{number}"
+            uri = record.rec_headers.get_header("WARC-Target-URI") or \
+                record.rec_headers.get_header("WARC-Record-ID") or source
+            data = record.content_stream().read(MAX_ARTICLE_BYTES + 1)
+            missing = _missing_bytes(record)
+            if missing:
+                yield ArticleInput(id=uri, source=source, error=(
+                    f"{source}: the archive ends inside this record, {missing:,} bytes short "
+                    f"of its length"))
+                return
+            if len(data) > MAX_ARTICLE_BYTES:
+                yield ArticleInput(id=uri, source=source, error=(
+                    f"{source}: larger than the {MAX_ARTICLE_BYTES >> 20} MiB limit"))
+                continue
+            charset = next((value.strip() for key, _, value in
+                            (p.partition("=") for p in parameters.split(";"))
+                            if key.strip().lower() == "charset"), None)
+            yield ArticleInput(data, id=uri, source=source, format=_PAGE_TYPES[media],
+                               charset=charset or None)
+    except Exception as exc:  # noqa: BLE001 - warcio raises many kinds on a damaged archive
+        where = f"{name}:{number + 1}"
+        yield ArticleInput(id=where, source=where, error=(
+            f"{where}: cannot read this WARC record ({type(exc).__name__}: {exc}); the "
+            f"records after it are not read"))
+    if skipped:
+        counts = ", ".join(f"{n} {reason}" for reason, n in
+                           sorted(skipped.items(), key=lambda item: -item[1]))
+        _log.warning("%s: skipped %d records that are not pages to label (%s)", name,
+                     sum(skipped.values()), counts)
 
 
 class _Utf16Lines:
