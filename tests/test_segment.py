@@ -1,4 +1,6 @@
+import bz2
 import gzip
+import lzma
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -105,7 +107,12 @@ def test_html_accepts_gzip_and_declared_encodings():
     latin = '<html><head><meta charset="iso-8859-1"></head><body><p>Café crème</p></body></html>'
     raw = latin.encode("iso-8859-1")
     assert segment_html(raw).paragraphs[0].text == "Café crème"
-    assert segment_html(gzip.compress(raw)).paragraphs[0].text == "Café crème"
+    for compress in (gzip.compress, bz2.compress, lzma.compress):
+        assert segment_html(compress(raw)).paragraphs[0].text == "Café crème"
+        assert segment(compress(raw)).format == "html"
+        assert segment(compress("Café\n".encode())).paragraphs[0].text == "Café"
+    with pytest.raises(InputError, match=r"page\.html\.bz2: broken bzip2 data"):
+        segment_html(bz2.compress(raw)[:-10], "page.html.bz2")
     utf16 = "\ufeff<html><body><p>Grüße</p></body></html>".encode("utf-16")
     assert segment_html(utf16).paragraphs[0].text == "Grüße"
 

@@ -54,7 +54,7 @@ from .bundle import MANIFEST_FILE, MODEL_TASKS, Bundle, BundleError, load_bundle
 from .lean import refusing_pyarrow
 from .memo import shared_work
 from .rows import articles_frame
-from .segment import Article, InputError, segment, utf16_codec
+from .segment import Article, InputError, compression, segment, utf16_codec
 from .workers import predict_batch, unpickled_predictor
 
 __all__ = [
@@ -361,13 +361,13 @@ _COMPRESSED = (".gz", ".bz2", ".xz")
 
 def _decompressed(stream):
     """``stream``, decompressed as it is read when it is gzip, bzip2 or xz (told by its first
-    bytes; bzip2's are checked up to its block header, as text may start with "BZh")."""
-    head = stream.peek(10)[:10]
-    if head.startswith(b"\x1f\x8b"):
+    bytes, see :func:`trainer.segment.compression`)."""
+    kind = compression(stream.peek(10)[:10])
+    if kind == "gzip":
         return gzip.GzipFile(fileobj=stream)
-    if head[:3] == b"BZh" and head[3:4] in b"123456789" and head[4:10] == b"1AY&SY":
+    if kind == "bzip2":
         return bz2.BZ2File(stream)
-    if head.startswith(b"\xfd7zXZ\x00"):
+    if kind == "xz":
         return lzma.LZMAFile(stream)
     return stream
 

@@ -11,8 +11,10 @@ Both inputs give the same record shape, :class:`Paragraph`, inside an :class:`Ar
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import gzip
+import lzma
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -24,6 +26,7 @@ __all__ = [
     "Article",
     "InputError",
     "Paragraph",
+    "compression",
     "decode_html",
     "decode_text",
     "normalise",
@@ -137,13 +140,30 @@ def segment_text(text: str) -> list[Paragraph]:
 _CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
 
 
-def _ungzip(data: bytes, name: str) -> bytes:
-    if data[:2] != b"\x1f\x8b":
+def compression(head: bytes) -> str | None:
+    """"gzip", "bzip2" or "xz" when ``head`` (a file's first 10 bytes or more) starts one such
+    stream, else None. bzip2 is checked up to its block header, as text may start with "BZh"."""
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head[:3] == b"BZh" and head[3:4] in b"123456789" and head[4:10] == b"1AY&SY":
+        return "bzip2"
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
+    return None
+
+
+_DECOMPRESS = {"gzip": gzip.decompress, "bzip2": bz2.decompress, "xz": lzma.decompress}
+
+
+def _decompress(data: bytes, name: str) -> bytes:
+    """``data`` decompressed when it is gzip, bzip2 or xz data."""
+    kind = compression(data[:10])
+    if kind is None:
         return data
     try:
-        return gzip.decompress(data)
-    except (OSError, EOFError) as exc:
-        raise InputError(f"{name}: broken gzip data ({exc})") from None
+        return _DECOMPRESS[kind](data)
+    except (OSError, EOFError, ValueError, lzma.LZMAError) as exc:  # bz2: ValueError when cut
+        raise InputError(f"{name}: broken {kind} data ({exc})") from None
 
 
 def _check_not_binary(data: bytes, name: str) -> None:
@@ -170,7 +190,7 @@ def utf16_codec(data: bytes) -> str | None:
 
 def decode_text(data: bytes, name: str = "<input>") -> str:
     """Decode a plain-text article: UTF-8 (with or without BOM), or UTF-16."""
-    data = _ungzip(data, name)
+    data = _decompress(data, name)
     utf16 = utf16_codec(data)
     if utf16:
         try:
@@ -232,7 +252,7 @@ def decode_html(data: bytes | str, name: str = "<input>", charset: str | None = 
     """
     if isinstance(data, str):
         return data
-    data = _ungzip(data, name)
+    data = _decompress(data, name)
     if data.startswith(codecs.BOM_UTF8):
         return data.decode("utf-8", errors="replace")
     utf16 = utf16_codec(data)
@@ -532,8 +552,8 @@ def sniff_format(data: bytes | str) -> str:
     head = data[:2048]
     if isinstance(head, str):
         head = head.encode("utf-8", errors="replace")
-    if head[:2] == b"\x1f\x8b":
-        head = _ungzip(data, "<input>")[:2048]
+    if compression(head[:10]):
+        head = _decompress(data, "<input>")[:2048]
     utf16 = utf16_codec(head)
     if utf16:
         head = head.decode(utf16, errors="replace").encode("utf-8")
