@@ -149,6 +149,13 @@ def test_the_charset_a_page_was_served_with_comes_before_its_own_declaration():
     assert segment(raw, "html", charset='"Windows-1251"').paragraphs[0].text == russian
     served_wrong = _page("utf-8", russian).encode("utf-8")
     assert segment_html(served_wrong, charset="iso-8859-1").paragraphs[0].text == russian
+    # Plain text too, which is otherwise UTF-8 or UTF-16 only.
+    with pytest.raises(InputError, match="not valid UTF-8"):
+        segment(russian.encode("cp1251"), "text")
+    assert segment(russian.encode("cp1251"), "text", charset="windows-1251").text == russian
+    assert segment(russian.encode("utf-8"), "text", charset="windows-1251").text == russian
+    with pytest.raises(InputError, match="not valid UTF-8"):
+        segment(russian.encode("cp1251"), "text", charset="x-unknown")
 
 
 def test_undeclared_non_utf8_html_is_detected():

@@ -88,7 +88,7 @@ class ArticleInput:
     source: str = ""  # where it came from, e.g. "pages/a.html" or "articles.jsonl:7"
     format: str | None = None  # "text", "html", or None to sniff from the data
     error: str | None = None
-    charset: str | None = None  # the charset an HTML page was served with, if known
+    charset: str | None = None  # the charset the article was served with, if known
 
 
 def default_models_dir() -> Path:
@@ -150,8 +150,8 @@ class Predictor:
     def predict(self, article: str | bytes, *, format: str | None = None,
                 id: str | None = None, claims: bool = True, charset: str | None = None) -> dict:
         """Label one article given as text or HTML (``format`` None: sniffed); without
-        ``claims``, content only. ``charset``: the one an HTML page was served with (its
-        HTTP ``Content-Type``), read before the page's own declaration, as browsers do."""
+        ``claims``, content only. ``charset``: the one the article was served with (its HTTP
+        ``Content-Type``'s), read before an HTML page's own declaration, as browsers do."""
         return predict_articles(
             self, [ArticleInput(article, id=id, format=format, charset=charset)],
             claims=claims)[0]
@@ -556,7 +556,7 @@ _PAGE_RECORDS = frozenset({"response", "resource", "conversion"})
 def _read_warc(stream, name: str) -> Iterator[ArticleInput]:
     """The pages in a web archive (WARC, e.g. a crawl; or Common Crawl's WET text): each HTML
     or plain-text page of a response, resource or conversion record is an article, its id the
-    page's URI and its source the file and the record's number (from 1). HTML keeps the
+    page's URI and its source the file and the record's number (from 1). A page keeps the
     charset it was served with. Records that hold no page (requests, metadata, revisits,
     warcinfo) are passed over; pages that are not HTML or text, and HTTP responses other than
     200 (redirects, errors), are skipped and counted in a warning. A record that cannot be

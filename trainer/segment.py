@@ -188,8 +188,9 @@ def utf16_codec(data: bytes) -> str | None:
     return None
 
 
-def decode_text(data: bytes, name: str = "<input>") -> str:
-    """Decode a plain-text article: UTF-8 (with or without BOM), or UTF-16."""
+def decode_text(data: bytes, name: str = "<input>", charset: str | None = None) -> str:
+    """Decode a plain-text article: UTF-8 (with or without BOM), or UTF-16; else the
+    ``charset`` it was served with (an HTTP ``Content-Type`` header's), if given."""
     data = _decompress(data, name)
     utf16 = utf16_codec(data)
     if utf16:
@@ -204,11 +205,30 @@ def decode_text(data: bytes, name: str = "<input>") -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        served = _served_codec(charset)
+        if served:
+            return data.decode(served, errors="replace")
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(
             f"{name}: line {line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset "
             f"{exc.start}); convert the file to UTF-8"
         ) from None
+
+
+def _label(charset: str) -> str:
+    """A charset label as a header or attribute gives it, without quotes, in lower case."""
+    return charset.strip().strip("\"'").lower()
+
+
+def _served_codec(charset: str | None) -> str | None:
+    """The Python codec of a charset label, read as browsers read it; None if unknown."""
+    if not charset:
+        return None
+    label = _label(charset)
+    try:
+        return codecs.lookup(_WHATWG_CODECS.get(label, label)).name
+    except LookupError:
+        return None
 
 
 _LATIN_FAMILY = frozenset({"cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso8859_2",
@@ -260,7 +280,7 @@ def decode_html(data: bytes | str, name: str = "<input>", charset: str | None = 
         return data.decode(utf16, errors="replace")
     _check_not_binary(data, name)
     if charset:
-        declared = charset.strip().strip("\"'").lower()
+        declared = _label(charset)
     else:
         found = _CHARSET_RE.search(data[:8192])
         declared = found.group(1).decode("ascii").lower() if found else None
@@ -532,14 +552,15 @@ def segment_html(data: bytes | str, name: str = "<input>", charset: str | None =
 def segment(data: bytes | str, format: str | None = None, name: str = "<input>",
             charset: str | None = None) -> Article:
     """Segment text or HTML; ``format`` is "text", "html" or None to decide from the content;
-    ``charset`` is the one an HTML page was served with, if known (see :func:`decode_html`)."""
+    ``charset`` is the one the input was served with, if known (see :func:`decode_html` and
+    :func:`decode_text`)."""
     if format is None:
         format = sniff_format(data)
     if format == "html":
         return segment_html(data, name, charset)
     if format != "text":
         raise ValueError(f"unknown input format {format!r}: use 'text' or 'html'")
-    text = decode_text(data, name) if isinstance(data, bytes) else data
+    text = decode_text(data, name, charset) if isinstance(data, bytes) else data
     return Article("text", text, segment_text(text))
 
 
