@@ -537,6 +537,18 @@ class _CutShown(io.RawIOBase):
         return len(data)
 
 
+def _unreadable_encoding(http_headers) -> str | None:
+    """The HTTP Content-Encoding of a stored response that warcio cannot undo (it passes such
+    a payload on still compressed), else None."""
+    if http_headers is None:
+        return None
+    from warcio.bufferedreaders import BufferedReader
+
+    encoding = (http_headers.get_header("Content-Encoding") or "").strip().lower()
+    readable = {"", "identity", "x-gzip", *BufferedReader.get_supported_decompressors()}
+    return None if encoding in readable else encoding
+
+
 def _missing_bytes(record) -> int:
     """How many bytes of a WARC record's declared length the file lacks (a download cut
     short): warcio reads such a record to the end of the file without a word."""
@@ -592,6 +604,12 @@ def _read_warc(stream, name: str) -> Iterator[ArticleInput]:
             source = f"{name}:{number}"
             uri = record.rec_headers.get_header("WARC-Target-URI") or \
                 record.rec_headers.get_header("WARC-Record-ID") or source
+            encoding = _unreadable_encoding(headers)
+            if encoding:
+                yield ArticleInput(id=uri, source=source, error=(
+                    f"{source}: the page was stored compressed as {encoding!r}, which cannot "
+                    f"be undone here (gzip and deflate can; 'br' with `pip install brotli`)"))
+                continue
             data = record.content_stream().read(MAX_ARTICLE_BYTES + 1)
             missing = _missing_bytes(record)
             if missing:
