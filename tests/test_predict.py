@@ -379,6 +379,11 @@ def test_a_web_archive_cut_short_keeps_its_whole_records_and_names_the_broken_on
     assert (russian.id, russian.error) == ("https://ru.example/", None)
     assert (broken.id, broken.source) == ("https://news.example/a", f"{cut}:4")
     assert broken.error.startswith(f"{cut}:4: the archive ends inside this record, ")
+    # Known by its first bytes (a name that does not say, or stdin), the same.
+    unnamed = tmp_path / "download"
+    unnamed.write_bytes(cut.read_bytes())
+    assert [i.error for i in read_inputs([unnamed])] == [
+        None, broken.error.replace(str(cut), str(unnamed))]
     if not compress:
         # Compressed by xz (read by Python, not warcio): a cut is reported, not taken for the
         # end of the archive, though the error can come a record early (warcio reads ahead).

@@ -468,7 +468,8 @@ def _read_stream(stream, name: str, input_format: str) -> Iterator[ArticleInput]
             return
         raw, stream = stream, _decompressed(stream)
         kind = _kind_by_name(name, input_format)
-        if kind == "warc" and isinstance(stream, gzip.GzipFile):
+        if isinstance(stream, gzip.GzipFile) and (
+                kind == "warc" or kind is None and _starts_gzipped_warc(raw)):
             # warcio undoes gzip itself, record by record, and so reads up to a cut in the
             # file; gzip.GzipFile raises EOFError there, which warcio takes for the end.
             yield from _read_warc(raw, name)
@@ -491,6 +492,14 @@ def _read_stream(stream, name: str, input_format: str) -> Iterator[ArticleInput]
                            error=f"{name}: larger than the {MAX_ARTICLE_BYTES >> 20} MiB limit")
     else:
         yield ArticleInput(data, id=name, source=name, format=kind)
+
+
+def _starts_gzipped_warc(stream) -> bool:
+    """Whether a gzip stream holds a WARC, told from its first bytes without taking them."""
+    try:
+        return zlib.decompressobj(wbits=31).decompress(stream.peek(1024)[:1024], 5) == b"WARC/"
+    except zlib.error:
+        return False
 
 
 def _kind_by_name(name: str, input_format: str) -> str | None:
