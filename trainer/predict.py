@@ -34,6 +34,7 @@ import sys
 import uuid
 import warnings
 import zlib
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cache, cached_property
@@ -584,67 +585,74 @@ def _read_warc(stream, name: str) -> Iterator[ArticleInput]:
     read ends the file with an error record naming it, after the pages before it."""
     from warcio.archiveiterator import ArchiveIterator
 
-    skipped: dict[str, int] = {}
+    skipped: Counter[str] = Counter()
     number = 0
     try:
         for number, record in enumerate(ArchiveIterator(stream), 1):
-            if record.length is None:  # every WARC record declares one
-                where = f"{name}:{number}"
-                yield ArticleInput(id=where, source=where, error=(
-                    f"{where}: the record's header declares no length: the archive is "
-                    f"damaged or cut short here"))
-                return
-            if record.rec_type not in _PAGE_RECORDS:
-                continue
-            headers = record.http_headers if record.rec_type == "response" else None
-            if record.rec_type == "response":
-                status = headers.get_statuscode() if headers else None
-                if status != "200":
-                    reason = f"HTTP {status}" if status else "not an HTTP response"
-                    skipped[reason] = skipped.get(reason, 0) + 1
-                    continue
-            media, _, parameters = (headers or record.rec_headers).get_header(
-                "Content-Type", "").partition(";")
-            media = media.strip().lower()
-            if media not in _PAGE_TYPES:
-                reason = media or "no content type"
-                skipped[reason] = skipped.get(reason, 0) + 1
-                continue
-            source = f"{name}:{number}"
-            uri = record.rec_headers.get_header("WARC-Target-URI") or \
-                record.rec_headers.get_header("WARC-Record-ID") or source
-            encoding = _unreadable_encoding(headers)
-            if encoding:
-                yield ArticleInput(id=uri, source=source, error=(
-                    f"{source}: the page was stored compressed as {encoding!r}, which cannot "
-                    f"be undone here (gzip and deflate can; 'br' with `pip install brotli`)"))
-                continue
-            data = record.content_stream().read(MAX_ARTICLE_BYTES + 1)
-            missing = _missing_bytes(record)
-            if missing:
-                yield ArticleInput(id=uri, source=source, error=(
-                    f"{source}: the archive ends inside this record, {missing:,} bytes short "
-                    f"of its length"))
-                return
-            if len(data) > MAX_ARTICLE_BYTES:
-                yield ArticleInput(id=uri, source=source, error=(
-                    f"{source}: larger than the {MAX_ARTICLE_BYTES >> 20} MiB limit"))
-                continue
-            charset = next((value.strip() for key, _, value in
-                            (p.partition("=") for p in parameters.split(";"))
-                            if key.strip().lower() == "charset"), None)
-            yield ArticleInput(data, id=uri, source=source, format=_PAGE_TYPES[media],
-                               charset=charset or None)
+            page = _warc_page(record, f"{name}:{number}")
+            if isinstance(page, str):
+                skipped[page] += 1
+            elif page is not None:
+                yield page
+    except _Damaged as exc:
+        yield exc.args[0]
     except Exception as exc:  # noqa: BLE001 - warcio raises many kinds on a damaged archive
         where = f"{name}:{number + 1}"
         yield ArticleInput(id=where, source=where, error=(
             f"{where}: cannot read this WARC record ({type(exc).__name__}: {exc}); the "
             f"records after it are not read"))
     if skipped:
-        counts = ", ".join(f"{n} {reason}" for reason, n in
-                           sorted(skipped.items(), key=lambda item: -item[1]))
+        counts = ", ".join(f"{n} {reason}" for reason, n in skipped.most_common())
         _log.warning("%s: skipped %d records that are not pages to label (%s)", name,
-                     sum(skipped.values()), counts)
+                     skipped.total(), counts)
+
+
+class _Damaged(Exception):
+    """The error record of a WARC record after which nothing can be read (the file is cut
+    short or broken there)."""
+
+
+def _warc_page(record, source: str) -> ArticleInput | str | None:
+    """The article in one WARC record, or why it holds none to label (a reason counted as
+    skipped), or None for a kind of record that never holds a page."""
+    if record.length is None:  # every WARC record declares one
+        raise _Damaged(ArticleInput(id=source, source=source, error=(
+            f"{source}: the record's header declares no length: the archive is damaged or cut "
+            f"short here")))
+    if record.rec_type not in _PAGE_RECORDS:
+        return None
+    headers = record.http_headers if record.rec_type == "response" else None
+    if record.rec_type == "response":
+        status = headers.get_statuscode() if headers else None
+        if status != "200":
+            return f"HTTP {status}" if status else "not an HTTP response"
+    media, _, parameters = (headers or record.rec_headers).get_header(
+        "Content-Type", "").partition(";")
+    media = media.strip().lower()
+    if media not in _PAGE_TYPES:
+        return media or "no content type"
+    uri = record.rec_headers.get_header("WARC-Target-URI") or \
+        record.rec_headers.get_header("WARC-Record-ID") or source
+
+    def failed(problem: str) -> ArticleInput:
+        return ArticleInput(id=uri, source=source, error=f"{source}: {problem}")
+
+    encoding = _unreadable_encoding(headers)
+    if encoding:
+        return failed(f"the page was stored compressed as {encoding!r}, which cannot be undone "
+                      f"here (gzip and deflate can; 'br' with `pip install brotli`)")
+    data = record.content_stream().read(MAX_ARTICLE_BYTES + 1)
+    missing = _missing_bytes(record)
+    if missing:
+        raise _Damaged(failed(f"the archive ends inside this record, {missing:,} bytes short "
+                              f"of its length"))
+    if len(data) > MAX_ARTICLE_BYTES:
+        return failed(f"larger than the {MAX_ARTICLE_BYTES >> 20} MiB limit")
+    charset = next((value.strip() for key, _, value in
+                    (part.partition("=") for part in parameters.split(";"))
+                    if key.strip().lower() == "charset"), None)
+    return ArticleInput(data, id=uri, source=source, format=_PAGE_TYPES[media],
+                        charset=charset or None)
 
 
 class _Utf16Lines:
