@@ -134,6 +134,8 @@ def _page(charset: str, text: str) -> str:
     ("euc-kr", "한국어 텍스트", "cp949"),
     # A label Python does not know: detected, as an undeclared page would be.
     ("x-mac-nonsense", "Les élèves ont été très contents de leur journée." * 5, "cp1252"),
+    # A codec Python has that is not a text encoding: the same.
+    ("base64", "Les élèves ont été très contents de leur journée." * 5, "cp1252"),
 ])
 def test_declared_charsets_are_read_as_browsers_read_them(charset, text, codec):
     assert segment_html(_page(charset, text).encode(codec)).paragraphs[0].text == text
@@ -154,8 +156,9 @@ def test_the_charset_a_page_was_served_with_comes_before_its_own_declaration():
         segment(russian.encode("cp1251"), "text")
     assert segment(russian.encode("cp1251"), "text", charset="windows-1251").text == russian
     assert segment(russian.encode("utf-8"), "text", charset="windows-1251").text == russian
-    with pytest.raises(InputError, match="not valid UTF-8"):
-        segment(russian.encode("cp1251"), "text", charset="x-unknown")
+    for unknown in ("x-unknown", "base64"):
+        with pytest.raises(InputError, match="not valid UTF-8"):
+            segment(russian.encode("cp1251"), "text", charset=unknown)
 
 
 def test_undeclared_non_utf8_html_is_detected():

@@ -477,7 +477,7 @@ def _read_stream(stream, name: str, input_format: str) -> Iterator[ArticleInput]
             return
         kind = kind or _sniffed_kind(stream)
         if kind == "warc":
-            yield from _read_warc(_CutShown(stream) if stream is not raw else raw, name)
+            yield from _read_warc(_CutShown(stream) if stream is not raw else stream, name)
             return
         if kind == "jsonl":
             utf16 = utf16_codec(stream.peek(512))
@@ -540,11 +540,6 @@ class _CutShown(io.RawIOBase):
             return self.stream.read(size)
         except EOFError as exc:
             raise OSError(f"the compressed file is cut short ({exc})") from None
-
-    def readinto(self, buffer) -> int:
-        data = self.read(len(buffer))
-        buffer[:len(data)] = data
-        return len(data)
 
 
 def _unreadable_encoding(http_headers) -> str | None:

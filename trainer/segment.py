@@ -205,7 +205,7 @@ def decode_text(data: bytes, name: str = "<input>", charset: str | None = None) 
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        served = _served_codec(charset)
+        served = _codec(charset)
         if served:
             return data.decode(served, errors="replace")
         line = data[: exc.start].count(b"\n") + 1
@@ -220,15 +220,17 @@ def _label(charset: str) -> str:
     return charset.strip().strip("\"'").lower()
 
 
-def _served_codec(charset: str | None) -> str | None:
+def _codec(charset: str | None) -> str | None:
     """The Python codec of a charset label, read as browsers read it; None if unknown."""
     if not charset:
         return None
     label = _label(charset)
     try:
-        return codecs.lookup(_WHATWG_CODECS.get(label, label)).name
+        codec = codecs.lookup(_WHATWG_CODECS.get(label, label)).name
+        b"x".decode(codec, errors="replace")  # LookupError if not a text encoding ("base64")
     except LookupError:
         return None
+    return codec
 
 
 _LATIN_FAMILY = frozenset({"cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso8859_2",
@@ -279,22 +281,17 @@ def decode_html(data: bytes | str, name: str = "<input>", charset: str | None = 
     if utf16:
         return data.decode(utf16, errors="replace")
     _check_not_binary(data, name)
-    if charset:
-        declared = _label(charset)
-    else:
-        found = _CHARSET_RE.search(data[:8192])
-        declared = found.group(1).decode("ascii").lower() if found else None
-    seven_bit = declared is not None and (declared in _SEVEN_BIT or declared.startswith("iso-2022"))
+    found = None if charset else _CHARSET_RE.search(data[:8192])
+    declared = _label(charset or (found.group(1).decode("ascii") if found else ""))
+    seven_bit = declared in _SEVEN_BIT or declared.startswith("iso-2022")
     if not seven_bit:
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
             pass
-    if declared:
-        try:
-            return data.decode(_WHATWG_CODECS.get(declared, declared), errors="replace")
-        except LookupError:
-            pass  # an unknown charset name: fall through to detection
+    codec = _codec(declared)
+    if codec:  # else no charset, or an unknown one: fall through to detection
+        return data.decode(codec, errors="replace")
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
