@@ -208,6 +208,16 @@ def test_format_sniffing():
     assert sniff_format(SEED.read_bytes()) == "text"
     assert segment(SEED.read_bytes()).format == "text"
     assert segment(PAGE).format == "html"
+    # XHTML with its XML declaration, and the fragments a CMS exports an article body as.
+    xhtml = b'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html PUBLIC "-//W3C//DTD ' \
+            b'XHTML 1.0 Strict//EN" "x">\n<html xmlns="http://www.w3.org/1999/xhtml">'
+    fragments = [b"<title>A page</title><p>Hi", b"<article><p>Hi</p></article>",
+                 b"<H1>Title</H1>\n<P>Body", b"\n  <p>One</p><p>Two</p>", b"<a href='/'>Home</a>",
+                 b"<table><tr><td>x", b"<section class=s><h2>T</h2>", b"<br/>line"]
+    assert [sniff_format(page) for page in [xhtml, *fragments]] == ["html"] * 9
+    not_html = [b"<3 this article", b"<pre-release> notes", b"a < b and <b is bold",
+                b"<?xml version='1.0'?><rss version='2.0'>"]
+    assert [sniff_format(text) for text in not_html] == ["text"] * 4
 
 
 @given(st.text())

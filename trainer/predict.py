@@ -355,7 +355,8 @@ def error_record(item: ArticleInput, error: str) -> dict:
 # --------------------------------------------------------------------------- reading inputs
 
 _KIND_BY_EXTENSION = {".jsonl": "jsonl", ".ndjson": "jsonl", ".html": "html", ".htm": "html",
-                      ".txt": "text", ".warc": "warc", ".wet": "warc"}
+                      ".xhtml": "html", ".shtml": "html", ".txt": "text", ".warc": "warc",
+                      ".wet": "warc"}
 _READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)  # bad gzip or bzip2: OSError
 _COMPRESSED = (".gz", ".bz2", ".xz")
 

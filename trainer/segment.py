@@ -561,8 +561,12 @@ def segment(data: bytes | str, format: str | None = None, name: str = "<input>",
     return Article("text", text, segment_text(text))
 
 
-_HTML_SNIFF = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|div|p)\b",
-                         re.I | re.S)
+# HTML by its first tag, after an XML declaration (XHTML) and comments: the tags browsers sniff
+# HTML by (WHATWG MIME Sniffing), and those an article's markup fragment starts with.
+_HTML_SNIFF = re.compile(
+    rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|link|title|"
+    rb"style|script|iframe|div|p|a|b|br|font|table|h[1-6]|article|section|main|header|nav|"
+    rb"span|ul|ol|figure|img)[\s>/]", re.I | re.S)
 
 
 def sniff_format(data: bytes | str) -> str:
