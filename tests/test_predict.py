@@ -142,7 +142,8 @@ def test_the_content_model_follows_the_input_format(predictor):
 
 def test_bad_article_gives_an_error_record_not_an_exception(predictor):
     for data, problem in [(b"", "empty article"), (b" \n\t\n", "empty article"),
-                          (b"\x89PNG\r\n\x1a\n\x00\x00", "binary"),
+                          (b"\x89PNG\r\n\x1a\n\x00\x00", "a PNG image"),
+                          (b"\x00\x01\x02\x03 no known kind", "binary"),
                           (b"caf\xe9 au lait\n", "not valid UTF-8")]:
         record = predictor.predict(data)
         assert problem in record["error"]
@@ -277,12 +278,17 @@ def test_read_inputs_decompresses_gzip_bzip2_and_xz(tmp_path):
     (tmp_path / "d.txt").write_bytes(b"BZh is how bzip2 starts; this is text")
     (tmp_path / "e.txt.xz").write_bytes(lzma.compress(b"cut short" * 100)[:-20])
     (tmp_path / "f.zip").write_bytes(b"PK\x03\x04" + bytes(30))
-    a, b, c, d, e, f = read_inputs([tmp_path])
+    (tmp_path / "g.txt").write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
+    a, b, c, d, e, f, g = read_inputs([tmp_path])
     assert (a.data, a.format) == (NEWS.read_bytes(), "html")
     assert (b.id, b.data, b.format) == ("j", "from a compressed JSONL file", "text")
     assert (c.data, d.data) == (b"plain text", b"BZh is how bzip2 starts; this is text")
     assert e.error.startswith(f"{tmp_path}/e.txt.xz: cannot read (")
-    assert f.error == f"{tmp_path}/f.zip: a zip archive; unpack it and give its folder"
+    assert f.error == f"{tmp_path}/f.zip: a zip archive (Word, OpenDocument and EPUB files " \
+                      f"are zips too): unpack it and give its folder, or extract its text first"
+    # Not "line 2: not valid UTF-8", which it was.
+    assert g.error == f"{tmp_path}/g.txt: a PDF document, not text or HTML: extract its text " \
+                      f"first (e.g. with pdftotext)"
 
 
 RUSSIAN_PAGE = ('<html><head><meta charset="iso-8859-1"></head><body>'
@@ -571,7 +577,7 @@ def test_cli_accounts_for_every_input(models_dir, bad_inputs, tmp_path):
     assert len(records) == 1 + 6 + len(bad_inputs) + 2
     errors = {r["source"]: r["error"] for r in records if r["error"]}
     assert "empty article" in errors[str(bad_inputs["empty"])]
-    assert "binary" in errors[str(bad_inputs["binary"])]
+    assert "a PNG image, not text or HTML" in errors[str(bad_inputs["binary"])]
     assert "line 1: not valid UTF-8" in errors[str(bad_inputs["bad_utf8"])]
     assert "cannot read" in errors[str(bad_inputs["broken_gzip"])]
     assert "No such file" in errors[str(missing)]

@@ -167,6 +167,16 @@ def test_undeclared_non_utf8_html_is_detected():
     assert "élèves" in text
 
 
+def test_files_that_hold_no_article_are_named_for_what_they_are():
+    # As bytes given to the API; trainer predict tells them before reading a file.
+    for data, what in ((b"%PDF-1.7\n%\xb5\xb5\xb5\xb5\n", "a PDF document"),
+                       (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a PNG image"),
+                       (b"PK\x03\x04\x14\x00\x06\x00word/document.xml", "a zip archive")):
+        for format in ("text", "html", None):
+            with pytest.raises(InputError, match=f"^report: {what}"):
+                segment(data, format, "report")
+
+
 def test_broken_and_empty_html():
     assert segment_html(b"").paragraphs == []
     assert segment_html(b"   ").paragraphs == []

@@ -55,7 +55,8 @@ from .bundle import MANIFEST_FILE, MODEL_TASKS, Bundle, BundleError, load_bundle
 from .lean import refusing_pyarrow
 from .memo import shared_work
 from .rows import articles_frame
-from .segment import Article, InputError, compression, segment, utf16_codec
+from .segment import (Article, InputError, compression, not_an_article, segment,
+                      utf16_codec)
 from .workers import predict_batch, unpickled_predictor
 
 __all__ = [
@@ -464,9 +465,9 @@ def _read_stream(stream, name: str, input_format: str) -> Iterator[ArticleInput]
     """The article(s) in a binary stream that supports ``peek``; compression is undone here,
     so the size limit applies to the decompressed data."""
     try:
-        if stream.peek(4)[:4] == b"PK\x03\x04":
-            yield ArticleInput(id=name, source=name,
-                               error=f"{name}: a zip archive; unpack it and give its folder")
+        what = not_an_article(stream.peek(8)[:8])
+        if what:  # told before reading it: a zip's lines are no JSONL, a PDF no text
+            yield ArticleInput(id=name, source=name, error=f"{name}: {what}")
             return
         raw, stream = stream, _decompressed(stream)
         kind = _kind_by_name(name, input_format)

@@ -30,6 +30,7 @@ __all__ = [
     "decode_html",
     "decode_text",
     "normalise",
+    "not_an_article",
     "segment",
     "segment_html",
     "segment_text",
@@ -166,7 +167,31 @@ def _decompress(data: bytes, name: str) -> bytes:
         raise InputError(f"{name}: broken {kind} data ({exc})") from None
 
 
+# Files users hand over by mistake, known by their first bytes: what to say instead of "binary
+# data" or "not valid UTF-8".
+_NOT_ARTICLES = (
+    (b"%PDF-", "a PDF document, not text or HTML: extract its text first (e.g. with pdftotext)"),
+    (b"PK\x03\x04", "a zip archive (Word, OpenDocument and EPUB files are zips too): unpack it "
+                    "and give its folder, or extract its text first"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Microsoft Office document, not text or HTML: "
+                                        "extract its text first"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image, not text or HTML"),
+    (b"\xff\xd8\xff", "a JPEG image, not text or HTML"),
+    (b"GIF8", "a GIF image, not text or HTML"),
+)
+
+
+def not_an_article(head: bytes) -> str | None:
+    """What a file is, when its first bytes (8 are enough) show a kind of file that holds no
+    article as text or HTML (a PDF, a zip archive, an image...), else None."""
+    return next((what for signature, what in _NOT_ARTICLES if head.startswith(signature)),
+                None)
+
+
 def _check_not_binary(data: bytes, name: str) -> None:
+    what = not_an_article(data[:8])
+    if what:
+        raise InputError(f"{name}: {what}")
     sample = data[:4096]
     if b"\x00" in sample:
         raise InputError(f"{name}: looks like binary data (NUL byte at offset {sample.index(0)})")
