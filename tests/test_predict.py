@@ -255,19 +255,29 @@ def test_predict_many_stopped_early_stops_its_workers_quietly(predictor):
 
 # --------------------------------------------------------------------------- reading inputs
 
-def test_read_inputs_walks_directories_in_sorted_order(tmp_path):
+def test_read_inputs_walks_directories_in_sorted_order(tmp_path, caplog):
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "2.txt").write_text("two")
     (tmp_path / "b" / "1.htm").write_text("<p>one</p>")
     (tmp_path / "a.html.gz").write_bytes(gzip.compress(NEWS.read_bytes()))
     (tmp_path / ".hidden.txt").write_text("skipped")
     (tmp_path / "notes").write_bytes(b'{"id": "x", "text": "sniffed as JSONL"}\n')
-    items = list(read_inputs([tmp_path]))
+    # A saved page's assets: text that is no article (CSS would be labelled line by line).
+    (tmp_path / "b" / "1_files").mkdir()
+    for asset in ("style.css", "app.js", "LOGO.PNG", "font.woff2", "b.css"):
+        (tmp_path / "b" / "1_files" / asset).write_text("body { color: red }")
+    with caplog.at_level("WARNING", logger="trainer.predict"):
+        items = list(read_inputs([tmp_path]))
     assert [i.source for i in items] == [
         f"{tmp_path}/a.html.gz", f"{tmp_path}/notes:1", f"{tmp_path}/b/1.htm",
         f"{tmp_path}/b/2.txt"]
     assert [i.format for i in items] == ["html", "text", "html", "text"]
     assert items[0].data == NEWS.read_bytes()  # gzip undone while reading
+    assert caplog.messages == [f"{tmp_path}: skipped 5 files of page assets, not articles "
+                               f"(2 .css, 1 .png, 1 .js, 1 .woff2)"]
+    # Named one by one, or with the input format given, every file is read.
+    assert len(list(read_inputs([tmp_path / "b" / "1_files" / "style.css"]))) == 1
+    assert len(list(read_inputs([tmp_path], "text"))) == 4 + 5
 
 
 def test_read_inputs_decompresses_gzip_bzip2_and_xz(tmp_path):

@@ -153,7 +153,7 @@ def predict(inputs, output, models, output_format, input_format, jobs, no_claims
     INPUTS are .txt, .html/.htm or .jsonl files (one article per line: {"id", "text" or
     "html"}), web archives (.warc, Common Crawl's .wet: each HTML or text page an article),
     optionally compressed (gzip, bzip2, xz), directories (searched recursively, into
-    symlinked folders too), or - for stdin. An article that cannot be read or segmented
+    symlinked folders too; saved pages' .css, .js, images and fonts skipped), or - for stdin. An article that cannot be read or segmented
     becomes a record with its error, reported on stderr; the exit status is 1 when any failed.
     """
     from .predict import Predictor, predict_files

@@ -399,11 +399,23 @@ def read_inputs(paths: Iterable[str | os.PathLike],
             yield from _read_file(path, input_format)
 
 
+# What a saved or mirrored site holds beside its pages, by extension: in a folder (with the
+# input format left to "auto") such files are skipped and counted, not labelled as articles.
+_PAGE_ASSETS = frozenset({
+    ".css", ".js", ".mjs", ".map", ".json", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif",
+    ".svg", ".ico", ".bmp", ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mp3", ".mp4", ".webm",
+    ".ogg", ".wav",
+})
+
+
 def _read_directory(directory: str, input_format: str) -> Iterator[ArticleInput]:
     """Every file below ``directory``; symlinked folders are followed (the articles in them
-    are the user's too), each folder read once, so a link back up does not loop."""
+    are the user's too), each folder read once, so a link back up does not loop. With the
+    input format left to "auto", the assets of saved pages (stylesheets, scripts, images,
+    fonts, media) are skipped and counted in a warning."""
     failures: list[OSError] = []
     seen: set[tuple[int, int]] = set()
+    assets: Counter[str] = Counter()
     for root, dirs, files in os.walk(directory, onerror=failures.append, followlinks=True):
         try:
             status = os.stat(root)
@@ -418,6 +430,10 @@ def _read_directory(directory: str, input_format: str) -> Iterator[ArticleInput]
         for name in sorted(files):
             if name.startswith("."):
                 continue
+            extension = os.path.splitext(name)[1].lower()
+            if input_format == "auto" and extension in _PAGE_ASSETS:
+                assets[extension] += 1
+                continue
             path = os.path.join(root, name)
             if _special_file(path):  # opening a pipe would wait for a writer, perhaps forever
                 shown = _display(path)
@@ -427,6 +443,10 @@ def _read_directory(directory: str, input_format: str) -> Iterator[ArticleInput]
                 yield from _read_file(path, input_format)
     for exc in failures:
         yield _unreadable(exc.filename, exc)
+    if assets:
+        _log.warning("%s: skipped %d files of page assets, not articles (%s)",
+                     _display(directory), assets.total(),
+                     ", ".join(f"{n} {extension}" for extension, n in assets.most_common()))
 
 
 def _special_file(path: str) -> bool:
