@@ -402,7 +402,7 @@ def read_inputs(paths: Iterable[str | os.PathLike],
 # What a saved or mirrored site holds beside its pages, by extension: in a folder (with the
 # input format left to "auto") such files are skipped and counted, not labelled as articles.
 _PAGE_ASSETS = frozenset({
-    ".css", ".js", ".mjs", ".map", ".json", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif",
+    ".css", ".js", ".mjs", ".map", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif",
     ".svg", ".ico", ".bmp", ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mp3", ".mp4", ".webm",
     ".ogg", ".wav",
 })
