@@ -177,6 +177,19 @@ def test_files_that_hold_no_article_are_named_for_what_they_are():
                 segment(data, format, "report")
 
 
+def test_markup_after_a_stray_end_of_page_is_kept():
+    # libxml2 puts it beside the root element, where a walk of the root never looked; a
+    # browser shows it as more of the body. One WCXB page has its whole article there.
+    page = (b"<html><head><title>T</title></head><body><p>Menu</p></body></html>\n"
+            b"<div><p>The article.</p></div><body><p>More of it.</p></body>"
+            b"<head><title>Another</title></head><p>The end.</p></html>")
+    article = segment_html(page)
+    assert [p.text for p in article.paragraphs] == ["Menu", "The article.", "More of it.",
+                                                    "The end."]
+    assert article.title == "T"
+    assert article.text == "\n".join(p.text for p in article.paragraphs)
+
+
 def test_broken_and_empty_html():
     assert segment_html(b"").paragraphs == []
     assert segment_html(b"   ").paragraphs == []
