@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import warnings
+from email import encoders as email_encoders
 from pathlib import Path
 
 import numpy as np
@@ -418,6 +419,87 @@ def test_a_web_archive_cut_short_keeps_its_whole_records_and_names_the_broken_on
                                f"archive is damaged or cut short here"
 
 
+def _mhtml(parts: list, start: str | None = None, crlf: bool = True) -> bytes:
+    """A page saved as one file (MHTML), written by the standard library's MIME writer:
+    ``parts`` are MIME parts, the page among them."""
+    from email.mime.multipart import MIMEMultipart
+    from email.policy import SMTP, default
+
+    saved = MIMEMultipart("related", type="text/html", **({"start": start} if start else {}))
+    saved["From"] = "<Saved by Blink>"
+    saved["Snapshot-Content-Location"] = "https://news.example/a"
+    for part in parts:
+        saved.attach(part)
+    return saved.as_bytes(policy=SMTP if crlf else default)
+
+
+def _mime_part(data: bytes, media: str, encoding: str, charset: str | None = None,
+               content_id: str | None = None):
+    from email.mime.nonmultipart import MIMENonMultipart
+
+    part = MIMENonMultipart(*media.split("/"), **({"charset": charset} if charset else {}))
+    part.set_payload(data)
+    encode = {"quoted-printable": email_encoders.encode_quopri,
+              "base64": email_encoders.encode_base64}[encoding]
+    encode(part)
+    if content_id:
+        part["Content-ID"] = content_id
+    return part
+
+
+def test_read_inputs_takes_the_page_of_a_saved_mhtml_file(tmp_path):
+    stylesheet = _mime_part(b"body { color: red }", "text/css", "quoted-printable")
+    image = _mime_part(b"\x89PNG\r\n\x1a\n" + bytes(50), "image/png", "base64")
+    # As Chrome saves a page: the page first, quoted-printable, lines ending in CRLF.
+    chrome = _mhtml([_mime_part(NEWS.read_bytes(), "text/html", "quoted-printable"),
+                     stylesheet, image])
+    (tmp_path / "a.mhtml").write_bytes(chrome)
+    (tmp_path / "a.mhtml.gz").write_bytes(gzip.compress(chrome))
+    (tmp_path / "saved").write_bytes(chrome)  # known by its first bytes
+    # The page in base64 and a charset of its own, after the stylesheet: the header's
+    # "start" names it. Lines ending in LF.
+    russian = _mime_part(RUSSIAN_PAGE, "text/html", "base64", charset="windows-1251",
+                         content_id="<page@x>")
+    (tmp_path / "ru.mht").write_bytes(_mhtml([stylesheet, russian], start="<page@x>",
+                                             crlf=False))
+    items = list(read_inputs([tmp_path / name for name in
+                              ("a.mhtml", "a.mhtml.gz", "saved", "ru.mht")]))
+    # Quoted-printable text has the line breaks of the file it is in (CRLF here).
+    assert [(i.id, i.format, i.error, i.data.replace(b"\r\n", b"\n")) for i in items[:3]] == [
+        (str(tmp_path / name), "html", None, NEWS.read_bytes())
+        for name in ("a.mhtml", "a.mhtml.gz", "saved")]
+    assert (items[3].data, items[3].charset) == (RUSSIAN_PAGE, "windows-1251")
+    page = segment(items[3].data, items[3].format, charset=items[3].charset)
+    assert page.paragraphs[0].text == "Москва – столица России."
+
+
+def test_an_mhtml_file_without_a_whole_page_is_an_error_record(tmp_path, monkeypatch):
+    page = _mime_part(NEWS.read_bytes(), "text/html", "quoted-printable")
+    image = _mime_part(b"\x89PNG\r\n\x1a\n" + bytes(50), "image/png", "base64")
+    whole = _mhtml([page, image])
+    cases = {
+        "cut.mhtml": whole[:len(whole) // 4],  # inside the page's part
+        "header.mhtml": whole[:whole.index(b"Content-Type: text/html") + 10],
+        "image.mhtml": _mhtml([image]),
+        "start.mhtml": _mhtml([page, image], start="<missing@x>"),
+    }
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+    errors = [item.error.removeprefix(f"{tmp_path}/") for item in
+              read_inputs([tmp_path / name for name in cases])]
+    assert errors == [
+        "cut.mhtml: the file ends inside the page's part: it is cut short",
+        "header.mhtml: a part's header lines do not end: the file is cut short or damaged",
+        "image.mhtml: the saved page is image/png, not HTML or text",
+        "start.mhtml: no part with the Content-ID <missing@x>, which the header names as "
+        "the page"]
+    # A page over the size limit is reported.
+    monkeypatch.setattr(predict_module, "MAX_ARTICLE_BYTES", 1000)
+    (tmp_path / "big.mhtml").write_bytes(whole)
+    (item,) = read_inputs([tmp_path / "big.mhtml"])
+    assert item.error == f"{tmp_path}/big.mhtml: the page is larger than the 0 MiB limit"
+
+
 def test_a_jsonl_file_cut_short_keeps_its_whole_lines_and_reports_the_rest(tmp_path):
     lines = [json.dumps({"id": str(i), "text": f"Article {i}."}) for i in range(2000)]
     lines[1] = "[1, 2]"
@@ -641,6 +723,17 @@ def test_cli_labels_the_pages_of_a_web_archive(models_dir, tmp_path):
     alone = _jsonl(_run(["--models", models_dir, NEWS, SEED]).stdout)
     assert [records[1]["paragraphs"], records[3]["paragraphs"]] == \
            [r["paragraphs"] for r in alone]
+
+
+def test_cli_labels_a_page_saved_as_mhtml_as_it_labels_the_page(models_dir, tmp_path):
+    saved = _mhtml([_mime_part(NEWS.read_bytes(), "text/html", "quoted-printable")])
+    (tmp_path / "news.mhtml").write_bytes(saved)
+    records = _jsonl(_run(["--models", models_dir, tmp_path / "news.mhtml"]).stdout)
+    alone = _jsonl(_run(["--models", models_dir, NEWS]).stdout)
+    assert [r["paragraphs"] for r in records] == [r["paragraphs"] for r in alone]
+    assert records[0]["id"] == str(tmp_path / "news.mhtml")
+    # Read as anything else, its MIME headers would be the first paragraph.
+    assert records[0]["paragraphs"][0]["text"] != "From: <Saved by Blink>"
 
 
 def test_cli_content_only(models_dir, tmp_path):

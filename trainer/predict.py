@@ -18,6 +18,8 @@ Loading models runs pickled code: only load models folders you trust (see :mod:`
 
 from __future__ import annotations
 
+import base64
+import binascii
 import bz2
 import codecs
 import csv
@@ -29,6 +31,7 @@ import logging
 import lzma
 import os
 import pickle
+import re
 import stat
 import sys
 import uuid
@@ -67,7 +70,7 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 MODELS_ENV = "TRAINER_MODELS"
-INPUT_FORMATS = ("auto", "text", "html", "jsonl", "warc")
+INPUT_FORMATS = ("auto", "text", "html", "jsonl", "warc", "mhtml")
 OUTPUT_FORMATS = ("jsonl", "csv", "text")
 MAX_ARTICLE_BYTES = 32 * 2**20  # larger inputs (or JSONL lines) are reported, not read
 # A model's memory grows with one article's paragraphs and with its text (200,000 one-line
@@ -357,7 +360,7 @@ def error_record(item: ArticleInput, error: str) -> dict:
 
 _KIND_BY_EXTENSION = {".jsonl": "jsonl", ".ndjson": "jsonl", ".html": "html", ".htm": "html",
                       ".xhtml": "html", ".shtml": "html", ".txt": "text", ".warc": "warc",
-                      ".wet": "warc"}
+                      ".wet": "warc", ".mhtml": "mhtml", ".mht": "mhtml"}
 _READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)  # bad gzip or bzip2: OSError
 _COMPRESSED = (".gz", ".bz2", ".xz")
 
@@ -381,10 +384,12 @@ def read_inputs(paths: Iterable[str | os.PathLike],
 
     A path is a file, a directory (its files, recursively, in sorted order, hidden ones
     skipped, symlinked folders followed), or "-" for stdin. A file holds one article, or one
-    per line when it is JSONL (``{"id": ..., "text"|"html": ...}``). With ``input_format``
-    "auto" the kind comes from the extension (``.txt``, ``.html``/``.htm``,
-    ``.jsonl``/``.ndjson``, each optionally compressed: ``.gz``, ``.bz2``, ``.xz``), else from
-    the content. Anything unreadable is yielded as an ArticleInput with its error.
+    per line when it is JSONL (``{"id": ..., "text"|"html": ...}``), or one per page when it
+    is a web archive (:func:`_read_warc`); a page saved as MHTML is one (:func:`_read_mhtml`).
+    With ``input_format`` "auto" the kind comes from the extension (``.txt``,
+    ``.html``/``.htm``, ``.jsonl``/``.ndjson``, ``.warc``/``.wet``, ``.mhtml``/``.mht``, each
+    optionally compressed: ``.gz``, ``.bz2``, ``.xz``), else from the content. Anything
+    unreadable is yielded as an ArticleInput with its error.
     """
     if input_format not in INPUT_FORMATS:
         raise ValueError(f"unknown input format {input_format!r}: use one of {INPUT_FORMATS}")
@@ -498,6 +503,9 @@ def _read_stream(stream, name: str, input_format: str) -> Iterator[ArticleInput]
             yield from _read_warc(raw, name)
             return
         kind = kind or _sniffed_kind(stream)
+        if kind == "mhtml":
+            yield _read_mhtml(stream, name)
+            return
         if kind == "warc":
             yield from _read_warc(_CutShown(stream) if stream is not raw else stream, name)
             return
@@ -526,7 +534,7 @@ def _starts_gzipped_warc(stream) -> bool:
 
 
 def _kind_by_name(name: str, input_format: str) -> str | None:
-    """"jsonl", "text", "html" or "warc" as forced or by the extension, else None."""
+    """"jsonl", "text", "html", "warc" or "mhtml" as forced or by the extension, else None."""
     if input_format != "auto":
         return input_format
     stem, extension = os.path.splitext(name.lower())
@@ -536,13 +544,16 @@ def _kind_by_name(name: str, input_format: str) -> str | None:
 
 
 def _sniffed_kind(stream) -> str | None:
-    """"jsonl" or "warc" by the first bytes, or None to let segmentation sniff text vs HTML."""
+    """"jsonl", "warc" or "mhtml" by the first bytes, or None to let segmentation sniff text
+    vs HTML."""
     head = stream.peek(1024)
     utf16 = utf16_codec(head)
     if utf16:
         head = head[:len(head) - len(head) % 2].decode(utf16, errors="replace").encode()
     if head.startswith(b"WARC/"):
         return "warc"
+    if _MHTML_HEAD.match(head):
+        return "mhtml"
     return "jsonl" if head.removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"{") else None
 
 
@@ -670,6 +681,113 @@ def _warc_page(record, source: str) -> ArticleInput | str | None:
                     if key.strip().lower() == "charset"), None)
     return ArticleInput(data, id=uri, source=source, format=_PAGE_TYPES[media],
                         charset=charset or None)
+
+
+# A saved page (MHTML): mail-style header lines, among them a multipart/related content type.
+_MHTML_HEAD = re.compile(rb"(?:[!-9;-~]+:[^\n]*\n|[ \t][^\n]*\n)*?content-type:\s*"
+                         rb"multipart/related", re.I)
+_MHTML_MAX_HEADER = 1 << 16  # bytes of a part's header lines, at most
+
+
+def _read_mhtml(stream, name: str) -> ArticleInput:
+    """The page in an MHTML file (RFC 2557: a browser's "save as single file", ``.mhtml`` or
+    ``.mht``): the root part, the first one unless the header names another as ``start``,
+    decoded from its transfer encoding and read in its charset. The parts after it
+    (stylesheets, images, frames) are not read, so a saved page's size does not matter."""
+    def failed(problem: str) -> ArticleInput:
+        return ArticleInput(id=name, source=name, error=f"{name}: {problem}")
+
+    header = _mime_header(stream)
+    if header is None:
+        return failed("not an MHTML file: its header lines do not end")
+    boundary = header.get_boundary()
+    if header.get_content_type() != "multipart/related" or not boundary:
+        return failed("not an MHTML file: no multipart/related content type with a boundary")
+    start = _param(header, "start")  # a Content-ID, without its angle brackets
+    separator = b"--" + boundary.encode("utf-8", errors="replace")
+    line = b""
+    while line.rstrip() != separator:  # the preamble before the first part
+        line = stream.readline(MAX_ARTICLE_BYTES)
+        if not line or line.rstrip() == separator + b"--":
+            return failed("no page in this MHTML file: it has no parts")
+    while True:
+        part = _mime_header(stream)
+        if part is None:
+            return failed("a part's header lines do not end: the file is cut short or damaged")
+        body, end = _mime_body(stream, separator)
+        if start is None or part.get("Content-ID", "").strip().strip("<>") == start:
+            break
+        if end != "next":
+            return failed(f"no part with the Content-ID <{start}>, which the header names as "
+                          f"the page")
+    if end == "cut":
+        return failed("the file ends inside the page's part: it is cut short")
+    media = part.get_content_type()
+    if media not in _PAGE_TYPES:
+        return failed(f"the saved page is {media}, not HTML or text")
+    if body is None:
+        return failed(f"the page is larger than the {MAX_ARTICLE_BYTES >> 20} MiB limit")
+    transfer = part.get("Content-Transfer-Encoding", "7bit").strip().lower()
+    if transfer == "quoted-printable":
+        data = binascii.a2b_qp(body)
+    elif transfer == "base64":
+        try:
+            data = base64.b64decode(body)
+        except binascii.Error as exc:
+            return failed(f"the page's base64 is damaged ({exc})")
+    elif transfer in ("7bit", "8bit", "binary"):
+        data = body
+    else:
+        return failed(f"unknown Content-Transfer-Encoding {transfer!r} of the page")
+    return ArticleInput(data, id=name, source=name, format=_PAGE_TYPES[media],
+                        charset=_param(part, "charset"))
+
+
+def _param(header, name: str) -> str | None:
+    """A parameter of a MIME header's Content-Type (an RFC 2231 encoded one decoded)."""
+    from email.utils import collapse_rfc2231_value
+
+    value = header.get_param(name)
+    return None if value is None else collapse_rfc2231_value(value)
+
+
+def _mime_header(stream):
+    """The header lines read from ``stream`` up to the blank line after them, parsed; None
+    when the stream ends first or they run past ``_MHTML_MAX_HEADER`` bytes."""
+    from email import policy
+    from email.parser import BytesHeaderParser
+
+    lines = []
+    size = 0
+    while (line := stream.readline(_MHTML_MAX_HEADER)).strip():
+        size += len(line)
+        if size > _MHTML_MAX_HEADER or not line.endswith(b"\n"):
+            return None
+        lines.append(line)
+    if not line and not lines:
+        return None
+    return BytesHeaderParser(policy=policy.compat32).parsebytes(b"".join(lines))
+
+
+def _mime_body(stream, separator: bytes) -> tuple[bytes | None, str]:
+    """A part's body, read up to the next ``separator`` line (None when over the size limit),
+    and how it ended: "next" (another part follows), "last" (the closing separator) or "cut"
+    (the end of the file)."""
+    lines = []
+    size = 0
+    end = "cut"
+    readline, append, limit = stream.readline, lines.append, MAX_ARTICLE_BYTES
+    while line := readline(limit + 1):
+        if line.startswith(b"--") and (bare := line.rstrip()) in (separator, separator + b"--"):
+            end = "next" if bare == separator else "last"
+            break
+        size += len(line)
+        if size <= limit:
+            append(line)
+    body = b"".join(lines)
+    # The line break before a separator belongs to the separator (RFC 2046).
+    body = body[:-2] if body.endswith(b"\r\n") else body.removesuffix(b"\n")
+    return (body if size <= MAX_ARTICLE_BYTES else None), end
 
 
 class _Utf16Lines:
