@@ -725,6 +725,26 @@ def test_cli_labels_the_pages_of_a_web_archive(models_dir, tmp_path):
            [r["paragraphs"] for r in alone]
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_a_damaged_mhtml_file_gives_one_record_naming_it(data):
+    whole = _mhtml([_mime_part(RUSSIAN_PAGE, "text/html", "base64", charset="windows-1251",
+                               content_id="<page@x>"),
+                    _mime_part(b"body { color: red }", "text/css", "quoted-printable")],
+                   start="<page@x>")
+    cut = data.draw(st.integers(0, len(whole)), label="cut")
+    at = data.draw(st.integers(0, cut), label="at")
+    damaged = whole[:at] + data.draw(st.binary(max_size=40), label="junk") + whole[at:cut]
+    items = list(read_inputs_of(damaged, "saved.mhtml"))
+    assert len(items) == 1
+    assert items[0].id == "saved.mhtml"
+    assert items[0].error is None or items[0].error.startswith("saved.mhtml: ")
+
+
+def read_inputs_of(data: bytes, name: str):
+    return predict_module._read_stream(io.BufferedReader(io.BytesIO(data)), name, "auto")
+
+
 def test_cli_labels_a_page_saved_as_mhtml_as_it_labels_the_page(models_dir, tmp_path):
     saved = _mhtml([_mime_part(NEWS.read_bytes(), "text/html", "quoted-printable")])
     (tmp_path / "news.mhtml").write_bytes(saved)

@@ -766,7 +766,7 @@ def _mime_header(stream):
         lines.append(line)
     if not line and not lines:
         return None
-    return BytesHeaderParser(policy=policy.compat32).parsebytes(b"".join(lines))
+    return BytesHeaderParser(policy=policy.default).parsebytes(b"".join(lines))
 
 
 def _mime_body(stream, separator: bytes) -> tuple[bytes | None, str]:
