@@ -267,18 +267,25 @@ def test_read_inputs_walks_directories_in_sorted_order(tmp_path, caplog):
     (tmp_path / "b" / "1_files").mkdir()
     for asset in ("style.css", "app.js", "LOGO.PNG", "font.woff2", "b.css"):
         (tmp_path / "b" / "1_files" / asset).write_text("body { color: red }")
+    # A page saved complete: its resource folder holds the page's frames (an ad) too.
+    (tmp_path / "b" / "1_files" / "frames").mkdir()
+    (tmp_path / "b" / "1_files" / "frames" / "ad.html").write_text("<p>Buy now</p>")
+    (tmp_path / "b" / "1_files" / "saved_resource").write_text("<p>An embedded post</p>")
+    # A folder named so without its page beside it is the user's own.
+    (tmp_path / "b" / "3_files").mkdir()
+    (tmp_path / "b" / "3_files" / "3.txt").write_text("three")
     with caplog.at_level("WARNING", logger="trainer.predict"):
         items = list(read_inputs([tmp_path]))
     assert [i.source for i in items] == [
         f"{tmp_path}/a.html.gz", f"{tmp_path}/notes:1", f"{tmp_path}/b/1.htm",
-        f"{tmp_path}/b/2.txt"]
-    assert [i.format for i in items] == ["html", "text", "html", "text"]
+        f"{tmp_path}/b/2.txt", f"{tmp_path}/b/3_files/3.txt"]
+    assert [i.format for i in items] == ["html", "text", "html", "text", "text"]
     assert items[0].data == NEWS.read_bytes()  # gzip undone while reading
-    assert caplog.messages == [f"{tmp_path}: skipped 5 files of page assets, not articles "
-                               f"(2 .css, 1 .png, 1 .js, 1 .woff2)"]
+    assert caplog.messages == [f"{tmp_path}: skipped 7 files of page assets, not articles "
+                               f"(2 .css, 1 .png, 1 .js, 1 .woff2, 1 (no extension), 1 .html)"]
     # Named one by one, or with the input format given, every file is read.
     assert len(list(read_inputs([tmp_path / "b" / "1_files" / "style.css"]))) == 1
-    assert len(list(read_inputs([tmp_path], "text"))) == 4 + 5
+    assert len(list(read_inputs([tmp_path], "text"))) == 5 + 7
 
 
 def test_read_inputs_decompresses_gzip_bzip2_and_xz(tmp_path):

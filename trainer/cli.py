@@ -154,7 +154,7 @@ def predict(inputs, output, models, output_format, input_format, jobs, no_claims
     "html"}), pages saved as one file (.mhtml/.mht), web archives (.warc, Common Crawl's
     .wet: each HTML or text page an article), optionally compressed (gzip, bzip2, xz),
     directories (searched recursively, into symlinked folders too; saved pages' .css, .js,
-    images and fonts skipped), or - for stdin. An article that cannot be read or segmented
+    images, fonts and X_files/ folders skipped), or - for stdin. An article that cannot be read or segmented
     becomes a record with its error, reported on stderr; the exit status is 1 when any failed.
     """
     from .predict import Predictor, predict_files

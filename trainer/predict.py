@@ -417,7 +417,8 @@ def _read_directory(directory: str, input_format: str) -> Iterator[ArticleInput]
     """Every file below ``directory``; symlinked folders are followed (the articles in them
     are the user's too), each folder read once, so a link back up does not loop. With the
     input format left to "auto", the assets of saved pages (stylesheets, scripts, images,
-    fonts, media) are skipped and counted in a warning."""
+    fonts, media, and all of a saved page's resource folder) are skipped and counted in a
+    warning."""
     failures: list[OSError] = []
     seen: set[tuple[int, int]] = set()
     assets: Counter[str] = Counter()
@@ -432,6 +433,13 @@ def _read_directory(directory: str, input_format: str) -> Iterator[ArticleInput]
             continue
         seen.add((status.st_dev, status.st_ino))
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        if input_format == "auto":
+            for resources in [d for d in dirs if _saved_page_resources(d, files)]:
+                dirs.remove(resources)
+                for _, folders, inside in os.walk(os.path.join(root, resources)):
+                    folders.sort()
+                    assets.update(os.path.splitext(name)[1].lower() or "(no extension)"
+                                  for name in sorted(inside))
         for name in sorted(files):
             if name.startswith("."):
                 continue
@@ -452,6 +460,15 @@ def _read_directory(directory: str, input_format: str) -> Iterator[ArticleInput]
         _log.warning("%s: skipped %d files of page assets, not articles (%s)",
                      _display(directory), assets.total(),
                      ", ".join(f"{n} {extension}" for extension, n in assets.most_common()))
+
+
+def _saved_page_resources(folder: str, files: list[str]) -> bool:
+    """Whether ``folder`` is the resource folder of a page saved beside it ("Story_files" by
+    "Story.html", as browsers save a page complete): its HTML files are the page's frames
+    (ads, embedded posts), no articles of their own."""
+    page = folder.removesuffix("_files")
+    return page != folder and any(page + extension in files for extension, kind
+                                  in _KIND_BY_EXTENSION.items() if kind == "html")
 
 
 def _special_file(path: str) -> bool:
