@@ -507,6 +507,42 @@ def test_an_mhtml_file_without_a_whole_page_is_an_error_record(tmp_path, monkeyp
     assert item.error == f"{tmp_path}/big.mhtml: the page is larger than the 0 MiB limit"
 
 
+def test_an_input_that_holds_no_article_gives_one_error_record(tmp_path, caplog):
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    (tmp_path / "blank.jsonl").write_bytes(b"\n  \n")
+    (tmp_path / "empty.warc.gz").write_bytes(b"")
+    _write_warc(tmp_path / "crawl.warc.gz")
+    # A download cut inside the first gzip member's header: warcio alone reads no record.
+    (tmp_path / "cut.warc.gz").write_bytes((tmp_path / "crawl.warc.gz").read_bytes()[:8])
+    with (tmp_path / "images.warc").open("wb") as out:
+        writer = WARCWriter(out, gzip=False)
+        writer.write_record(writer.create_warc_record(
+            "https://news.example/logo.png", "response", payload=io.BytesIO(b"\x89PNG"),
+            http_headers=StatusAndHeaders("200 OK", [("Content-Type", "image/png")],
+                                          protocol="HTTP/1.1")))
+    (tmp_path / "folder" / "assets").mkdir(parents=True)
+    (tmp_path / "folder" / "assets" / "site.css").write_text("p { margin: 0 }")
+    names = ["empty.jsonl", "blank.jsonl", "empty.warc.gz", "cut.warc.gz", "images.warc",
+             "folder"]
+    with caplog.at_level("WARNING", logger="trainer.predict"):
+        items = list(read_inputs([tmp_path / name for name in names]))
+    assert [(i.id, i.source) for i in items] == [(str(tmp_path / n),) * 2 for n in names]
+    assert [i.error.removeprefix(f"{tmp_path}/") for i in items] == [
+        "empty.jsonl: no articles: this JSONL file has no lines but blank ones",
+        "blank.jsonl: no articles: this JSONL file has no lines but blank ones",
+        "empty.warc.gz: no records: the web archive is empty, or cut short or damaged in its "
+        "first record",
+        "cut.warc.gz: no records: the web archive is empty, or cut short or damaged in its "
+        "first record",
+        "images.warc: no HTML or text page to label among the 1 record of this web archive",
+        "folder: no files to read in this folder"]
+    assert f"{tmp_path}/folder: skipped 1 files of page assets, not articles (1 .css)" in \
+        caplog.messages
+
+
 def test_a_jsonl_file_cut_short_keeps_its_whole_lines_and_reports_the_rest(tmp_path):
     lines = [json.dumps({"id": str(i), "text": f"Article {i}."}) for i in range(2000)]
     lines[1] = "[1, 2]"

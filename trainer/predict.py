@@ -399,7 +399,8 @@ def read_inputs(paths: Iterable[str | os.PathLike],
             yield from _read_stream(stdin if hasattr(stdin, "peek") else io.BufferedReader(stdin),
                                     "<stdin>", input_format)
         elif os.path.isdir(path):
-            yield from _read_directory(path, input_format)
+            yield from _at_least_one(_read_directory(path, input_format), _display(path),
+                                     "no files to read in this folder")
         else:
             yield from _read_file(path, input_format)
 
@@ -528,8 +529,10 @@ def _read_stream(stream, name: str, input_format: str) -> Iterator[ArticleInput]
             return
         if kind == "jsonl":
             utf16 = utf16_codec(stream.peek(512))
-            yield from (_read_jsonl(_Utf16Lines(stream, utf16), name, "UTF-16") if utf16
-                        else _read_jsonl(stream, name))
+            yield from _at_least_one(
+                _read_jsonl(_Utf16Lines(stream, utf16), name, "UTF-16") if utf16
+                else _read_jsonl(stream, name), name, "no articles: this JSONL file has no "
+                                                      "lines but blank ones")
             return
         data = stream.read(MAX_ARTICLE_BYTES + 1)
     except _READ_ERRORS as exc:
@@ -540,6 +543,18 @@ def _read_stream(stream, name: str, input_format: str) -> Iterator[ArticleInput]
                            error=f"{name}: larger than the {MAX_ARTICLE_BYTES >> 20} MiB limit")
     else:
         yield ArticleInput(data, id=name, source=name, format=kind)
+
+
+def _at_least_one(items: Iterator[ArticleInput], name: str,
+                  problem: str) -> Iterator[ArticleInput]:
+    """``items``, or one error record naming ``problem`` when there are none: an input that
+    holds no article is reported, not passed over in silence."""
+    empty = True
+    for item in items:
+        empty = False
+        yield item
+    if empty:
+        yield ArticleInput(id=name, source=name, error=f"{name}: {problem}")
 
 
 def _starts_gzipped_warc(stream) -> bool:
@@ -627,22 +642,26 @@ def _read_warc(stream, name: str) -> Iterator[ArticleInput]:
     charset it was served with. Records that hold no page (requests, metadata, revisits,
     warcinfo) are passed over; pages that are not HTML or text, and HTTP responses other than
     200 (redirects, errors), are skipped and counted in a warning. A record that cannot be
-    read ends the file with an error record naming it, after the pages before it."""
+    read ends the file with an error record naming it, after the pages before it; an archive
+    with no page gives one error record saying so."""
     from warcio.archiveiterator import ArchiveIterator
 
     skipped: Counter[str] = Counter()
-    number = 0
+    number = yielded = 0
     try:
         for number, record in enumerate(ArchiveIterator(stream), 1):
             page = _warc_page(record, f"{name}:{number}")
             if isinstance(page, str):
                 skipped[page] += 1
             elif page is not None:
+                yielded += 1
                 yield page
     except _Damaged as exc:
+        yielded += 1
         yield exc.args[0]
     except Exception as exc:  # noqa: BLE001 - warcio raises many kinds on a damaged archive
         where = f"{name}:{number + 1}"
+        yielded += 1
         yield ArticleInput(id=where, source=where, error=(
             f"{where}: cannot read this WARC record ({type(exc).__name__}: {exc}); the "
             f"records after it are not read"))
@@ -650,6 +669,12 @@ def _read_warc(stream, name: str) -> Iterator[ArticleInput]:
         counts = ", ".join(f"{n} {reason}" for reason, n in skipped.most_common())
         _log.warning("%s: skipped %d records that are not pages to label (%s)", name,
                      skipped.total(), counts)
+    if not yielded:  # the file is still accounted for
+        yield ArticleInput(id=name, source=name, error=(
+            f"{name}: no HTML or text page to label among the "
+            f"{'1 record' if number == 1 else f'{number:,} records'} of this web archive"
+            if number else f"{name}: no records: the web archive is empty, or cut "
+            f"short or damaged in its first record"))
 
 
 class _Damaged(Exception):
