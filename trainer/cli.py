@@ -137,7 +137,8 @@ def evaluate(model_dir, data, split, output):
 @click.option("--format", "output_format", type=click.Choice(["jsonl", "csv", "text"]),
               default="jsonl", show_default=True,
               help="jsonl: a record per article; csv: a row per paragraph; text: content only.")
-@click.option("--input-format", type=click.Choice(["auto", "text", "html", "jsonl", "warc", "mhtml"]),
+@click.option("--input-format",
+              type=click.Choice(["auto", "text", "html", "jsonl", "warc", "mhtml"]),
               default="auto", show_default=True,
               help="Read every input as this (auto: by extension, else by content).")
 @click.option("-j", "--jobs", type=int, default=1, show_default=True,
@@ -154,8 +155,9 @@ def predict(inputs, output, models, output_format, input_format, jobs, no_claims
     "html"}), pages saved as one file (.mhtml/.mht), web archives (.warc, Common Crawl's
     .wet: each HTML or text page an article), optionally compressed (gzip, bzip2, xz),
     directories (searched recursively, into symlinked folders too; saved pages' .css, .js,
-    images, fonts and X_files/ folders skipped), or - for stdin. An article that cannot be read or segmented
-    becomes a record with its error, reported on stderr; the exit status is 1 when any failed.
+    images, fonts and X_files/ folders skipped), or - for stdin. An article that cannot be
+    read or segmented, or an input that holds none, becomes a record with its error, reported
+    on stderr; the exit status is 1 when any failed.
     """
     from .predict import Predictor, predict_files
 

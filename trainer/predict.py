@@ -794,8 +794,9 @@ def _param(header, name: str) -> str | None:
 
 
 def _mime_header(stream):
-    """The header lines read from ``stream`` up to the blank line after them, parsed; None
-    when the stream ends first or they run past ``_MHTML_MAX_HEADER`` bytes."""
+    """The header lines read from ``stream`` up to the blank line after them (or the end of
+    the stream), parsed; None when there are none, or when a line is cut or they run past
+    ``_MHTML_MAX_HEADER`` bytes."""
     from email import policy
     from email.parser import BytesHeaderParser
 
