@@ -433,11 +433,12 @@ def _mhtml(parts: list, start: str | None = None, crlf: bool = True) -> bytes:
     from email.policy import SMTP, default
 
     saved = MIMEMultipart("related", type="text/html", **({"start": start} if start else {}))
-    saved["From"] = "<Saved by Blink>"
-    saved["Snapshot-Content-Location"] = "https://news.example/a"
     for part in parts:
         saved.attach(part)
-    return saved.as_bytes(policy=SMTP if crlf else default)
+    # Chrome's header lines come before the content type.
+    first = "From: <Saved by Blink>\nSnapshot-Content-Location: https://news.example/a\n"
+    return first.replace("\n", "\r\n" if crlf else "\n").encode() + \
+        saved.as_bytes(policy=SMTP if crlf else default)
 
 
 def _mime_part(data: bytes, media: str, encoding: str, charset: str | None = None,
