@@ -789,6 +789,18 @@ def read_inputs_of(data: bytes, name: str):
     return predict_module._read_stream(io.BufferedReader(io.BytesIO(data)), name, "auto")
 
 
+def test_predict_takes_the_bytes_of_a_page_saved_as_mhtml(predictor):
+    saved = _mhtml([_mime_part(RUSSIAN_PAGE, "text/html", "base64", charset="windows-1251")])
+    page = predictor.predict(RUSSIAN_PAGE, charset="windows-1251")
+    assert page["paragraphs"][0]["text"] == "Москва – столица России."
+    for data in (saved, gzip.compress(saved)):
+        assert predictor.predict(data)["paragraphs"] == page["paragraphs"]
+    assert predictor.predict(saved, format="mhtml")["paragraphs"] == page["paragraphs"]
+    cut = predictor.predict(saved[:saved.rindex(b"\r\n--") - 10], id="cut")
+    assert (cut["paragraphs"], cut["error"]) == (
+        [], "cut: the file ends inside the page's part: it is cut short")
+
+
 def test_cli_labels_a_page_saved_as_mhtml_as_it_labels_the_page(models_dir, tmp_path):
     saved = _mhtml([_mime_part(NEWS.read_bytes(), "text/html", "quoted-printable")])
     (tmp_path / "news.mhtml").write_bytes(saved)

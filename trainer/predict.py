@@ -18,8 +18,6 @@ Loading models runs pickled code: only load models folders you trust (see :mod:`
 
 from __future__ import annotations
 
-import base64
-import binascii
 import bz2
 import codecs
 import csv
@@ -31,7 +29,6 @@ import logging
 import lzma
 import os
 import pickle
-import re
 import stat
 import sys
 import uuid
@@ -58,8 +55,8 @@ from .bundle import MANIFEST_FILE, MODEL_TASKS, Bundle, BundleError, load_bundle
 from .lean import refusing_pyarrow
 from .memo import shared_work
 from .rows import articles_frame
-from .segment import (Article, InputError, compression, not_an_article, segment,
-                      utf16_codec)
+from .segment import (PAGE_MEDIA_TYPES, Article, InputError, compression, is_mhtml,
+                      not_an_article, read_mhtml, segment, utf16_codec)
 from .workers import predict_batch, unpickled_predictor
 
 __all__ = [
@@ -385,7 +382,7 @@ def read_inputs(paths: Iterable[str | os.PathLike],
     A path is a file, a directory (its files, recursively, in sorted order, hidden ones
     skipped, symlinked folders followed), or "-" for stdin. A file holds one article, or one
     per line when it is JSONL (``{"id": ..., "text"|"html": ...}``), or one per page when it
-    is a web archive (:func:`_read_warc`); a page saved as MHTML is one (:func:`_read_mhtml`).
+    is a web archive (:func:`_read_warc`); a page saved as MHTML is one (:func:`trainer.segment.read_mhtml`).
     With ``input_format`` "auto" the kind comes from the extension (``.txt``,
     ``.html``/``.htm``, ``.jsonl``/``.ndjson``, ``.warc``/``.wet``, ``.mhtml``/``.mht``, each
     optionally compressed: ``.gz``, ``.bz2``, ``.xz``), else from the content. Anything
@@ -522,7 +519,12 @@ def _read_stream(stream, name: str, input_format: str) -> Iterator[ArticleInput]
             return
         kind = kind or _sniffed_kind(stream)
         if kind == "mhtml":
-            yield _read_mhtml(stream, name)
+            try:
+                data, kind, charset = read_mhtml(stream, name, MAX_ARTICLE_BYTES)
+            except InputError as exc:
+                yield ArticleInput(id=name, source=name, error=str(exc))
+            else:
+                yield ArticleInput(data, id=name, source=name, format=kind, charset=charset)
             return
         if kind == "warc":
             yield from _read_warc(_CutShown(stream) if stream is not raw else stream, name)
@@ -584,7 +586,7 @@ def _sniffed_kind(stream) -> str | None:
         head = head[:len(head) - len(head) % 2].decode(utf16, errors="replace").encode()
     if head.startswith(b"WARC/"):
         return "warc"
-    if _MHTML_HEAD.match(head):
+    if is_mhtml(head):
         return "mhtml"
     return "jsonl" if head.removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"{") else None
 
@@ -628,8 +630,6 @@ def _missing_bytes(record) -> int:
     return raw.limit  # warcio's LimitReader: what is left of the declared length
 
 
-# Media types of the pages in a web archive that are articles, by the format they are read as.
-_PAGE_TYPES = {"text/html": "html", "application/xhtml+xml": "html", "text/plain": "text"}
 # WARC record types that can hold a page: a crawler's HTTP response, a stored resource, and a
 # conversion (Common Crawl's WET files: each page's text).
 _PAGE_RECORDS = frozenset({"response", "resource", "conversion"})
@@ -699,7 +699,7 @@ def _warc_page(record, source: str) -> ArticleInput | str | None:
     media, _, parameters = (headers or record.rec_headers).get_header(
         "Content-Type", "").partition(";")
     media = media.strip().lower()
-    if media not in _PAGE_TYPES:
+    if media not in PAGE_MEDIA_TYPES:
         return media or "no content type"
     uri = record.rec_headers.get_header("WARC-Target-URI") or \
         record.rec_headers.get_header("WARC-Record-ID") or source
@@ -721,116 +721,8 @@ def _warc_page(record, source: str) -> ArticleInput | str | None:
     charset = next((value.strip() for key, _, value in
                     (part.partition("=") for part in parameters.split(";"))
                     if key.strip().lower() == "charset"), None)
-    return ArticleInput(data, id=uri, source=source, format=_PAGE_TYPES[media],
+    return ArticleInput(data, id=uri, source=source, format=PAGE_MEDIA_TYPES[media],
                         charset=charset or None)
-
-
-# A saved page (MHTML): mail-style header lines, among them a multipart/related content type.
-_MHTML_HEAD = re.compile(rb"(?:[!-9;-~]+:[^\n]*\n|[ \t][^\n]*\n)*?content-type:\s*"
-                         rb"multipart/related", re.I)
-_MHTML_MAX_HEADER = 1 << 16  # bytes of a part's header lines, at most
-
-
-def _read_mhtml(stream, name: str) -> ArticleInput:
-    """The page in an MHTML file (RFC 2557: a browser's "save as single file", ``.mhtml`` or
-    ``.mht``): the root part, the first one unless the header names another as ``start``,
-    decoded from its transfer encoding and read in its charset. The parts after it
-    (stylesheets, images, frames) are not read, so a saved page's size does not matter."""
-    def failed(problem: str) -> ArticleInput:
-        return ArticleInput(id=name, source=name, error=f"{name}: {problem}")
-
-    header = _mime_header(stream)
-    if header is None:
-        return failed("not an MHTML file: its header lines do not end")
-    boundary = header.get_boundary()
-    if header.get_content_type() != "multipart/related" or not boundary:
-        return failed("not an MHTML file: no multipart/related content type with a boundary")
-    start = _param(header, "start")  # a Content-ID, without its angle brackets
-    separator = b"--" + boundary.encode("utf-8", errors="replace")
-    line = b""
-    while line.rstrip() != separator:  # the preamble before the first part
-        line = stream.readline(MAX_ARTICLE_BYTES)
-        if not line or line.rstrip() == separator + b"--":
-            return failed("no page in this MHTML file: it has no parts")
-    while True:
-        part = _mime_header(stream)
-        if part is None:
-            return failed("a part's header lines do not end: the file is cut short or damaged")
-        body, end = _mime_body(stream, separator)
-        if start is None or part.get("Content-ID", "").strip().strip("<>") == start:
-            break
-        if end != "next":
-            return failed(f"no part with the Content-ID <{start}>, which the header names as "
-                          f"the page")
-    if end == "cut":
-        return failed("the file ends inside the page's part: it is cut short")
-    media = part.get_content_type()
-    if media not in _PAGE_TYPES:
-        return failed(f"the saved page is {media}, not HTML or text")
-    if body is None:
-        return failed(f"the page is larger than the {MAX_ARTICLE_BYTES >> 20} MiB limit")
-    transfer = part.get("Content-Transfer-Encoding", "7bit").strip().lower()
-    if transfer == "quoted-printable":
-        data = binascii.a2b_qp(body)
-    elif transfer == "base64":
-        try:
-            data = base64.b64decode(body)
-        except binascii.Error as exc:
-            return failed(f"the page's base64 is damaged ({exc})")
-    elif transfer in ("7bit", "8bit", "binary"):
-        data = body
-    else:
-        return failed(f"unknown Content-Transfer-Encoding {transfer!r} of the page")
-    return ArticleInput(data, id=name, source=name, format=_PAGE_TYPES[media],
-                        charset=_param(part, "charset"))
-
-
-def _param(header, name: str) -> str | None:
-    """A parameter of a MIME header's Content-Type (an RFC 2231 encoded one decoded)."""
-    from email.utils import collapse_rfc2231_value
-
-    value = header.get_param(name)
-    return None if value is None else collapse_rfc2231_value(value)
-
-
-def _mime_header(stream):
-    """The header lines read from ``stream`` up to the blank line after them (or the end of
-    the stream), parsed; None when there are none, or when a line is cut or they run past
-    ``_MHTML_MAX_HEADER`` bytes."""
-    from email import policy
-    from email.parser import BytesHeaderParser
-
-    lines = []
-    size = 0
-    while (line := stream.readline(_MHTML_MAX_HEADER)).strip():
-        size += len(line)
-        if size > _MHTML_MAX_HEADER or not line.endswith(b"\n"):
-            return None
-        lines.append(line)
-    if not line and not lines:
-        return None
-    return BytesHeaderParser(policy=policy.default).parsebytes(b"".join(lines))
-
-
-def _mime_body(stream, separator: bytes) -> tuple[bytes | None, str]:
-    """A part's body, read up to the next ``separator`` line (None when over the size limit),
-    and how it ended: "next" (another part follows), "last" (the closing separator) or "cut"
-    (the end of the file)."""
-    lines = []
-    size = 0
-    end = "cut"
-    readline, append, limit = stream.readline, lines.append, MAX_ARTICLE_BYTES
-    while line := readline(limit + 1):
-        if line.startswith(b"--") and (bare := line.rstrip()) in (separator, separator + b"--"):
-            end = "next" if bare == separator else "last"
-            break
-        size += len(line)
-        if size <= limit:
-            append(line)
-    body = b"".join(lines)
-    # The line break before a separator belongs to the separator (RFC 2046).
-    body = body[:-2] if body.endswith(b"\r\n") else body.removesuffix(b"\n")
-    return (body if size <= MAX_ARTICLE_BYTES else None), end
 
 
 class _Utf16Lines:

@@ -11,9 +11,12 @@ Both inputs give the same record shape, :class:`Paragraph`, inside an :class:`Ar
 
 from __future__ import annotations
 
+import base64
+import binascii
 import bz2
 import codecs
 import gzip
+import io
 import lzma
 import re
 from dataclasses import dataclass, field
@@ -26,11 +29,14 @@ __all__ = [
     "Article",
     "InputError",
     "Paragraph",
+    "PAGE_MEDIA_TYPES",
     "compression",
     "decode_html",
     "decode_text",
     "normalise",
+    "is_mhtml",
     "not_an_article",
+    "read_mhtml",
     "segment",
     "segment_html",
     "segment_text",
@@ -592,15 +598,21 @@ def segment_html(data: bytes | str, name: str = "<input>", charset: str | None =
 
 def segment(data: bytes | str, format: str | None = None, name: str = "<input>",
             charset: str | None = None) -> Article:
-    """Segment text or HTML; ``format`` is "text", "html" or None to decide from the content;
-    ``charset`` is the one the input was served with, if known (see :func:`decode_html` and
-    :func:`decode_text`)."""
+    """Segment text or HTML, or the page of a page saved as MHTML (:func:`read_mhtml`);
+    ``format`` is "text", "html", "mhtml" or None to decide from the content; ``charset`` is
+    the one the input was served with, if known (see :func:`decode_html` and
+    :func:`decode_text`); a saved page's own charset comes first."""
+    if isinstance(data, bytes) and format in (None, "mhtml"):
+        data = _decompress(data, name)
+        if format == "mhtml" or is_mhtml(data[:2048]):
+            data, format, saved_charset = read_mhtml(io.BytesIO(data), name)
+            charset = saved_charset or charset
     if format is None:
         format = sniff_format(data)
     if format == "html":
         return segment_html(data, name, charset)
     if format != "text":
-        raise ValueError(f"unknown input format {format!r}: use 'text' or 'html'")
+        raise ValueError(f"unknown input format {format!r}: use 'text', 'html' or 'mhtml'")
     text = decode_text(data, name, charset) if isinstance(data, bytes) else data
     return Article("text", text, segment_text(text))
 
@@ -624,3 +636,123 @@ def sniff_format(data: bytes | str) -> str:
     if utf16:
         head = head.decode(utf16, errors="replace").encode("utf-8")
     return "html" if _HTML_SNIFF.match(head.lstrip(codecs.BOM_UTF8)) else "text"
+
+
+# --------------------------------------------------------------------------- saved pages
+
+# Media types of pages (in a saved page's or a web archive's parts), by the format they are
+# read as.
+PAGE_MEDIA_TYPES = {"text/html": "html", "application/xhtml+xml": "html", "text/plain": "text"}
+# A saved page (MHTML): mail-style header lines, among them a multipart/related content type.
+_MHTML_HEAD = re.compile(rb"(?:[!-9;-~]+:[^\n]*\n|[ \t][^\n]*\n)*?content-type:\s*"
+                         rb"multipart/related", re.I)
+_MHTML_MAX_HEADER = 1 << 16  # bytes of a part's header lines, at most
+
+
+def is_mhtml(head: bytes) -> bool:
+    """Whether ``head``, the first bytes of an input, start a page saved as MHTML."""
+    return _MHTML_HEAD.match(head) is not None
+
+
+def read_mhtml(stream, name: str = "<input>",
+               limit: int = 1 << 62) -> tuple[bytes, str, str | None]:
+    """The page in an MHTML file read from a binary ``stream`` (RFC 2557: a browser's "save as
+    single file", ``.mhtml`` or ``.mht``): its bytes, format ("html" or "text") and charset.
+    The page is the root part, the first one unless the header names another as ``start``,
+    decoded from its transfer encoding. The parts after it (stylesheets, images, frames) are
+    not read, so a saved page's size does not matter. An InputError names what is wrong:
+    no page, a file cut inside it, a page over ``limit`` bytes..."""
+    def failed(problem: str) -> InputError:
+        return InputError(f"{name}: {problem}")
+
+    header = _mime_header(stream)
+    if header is None:
+        raise failed("not an MHTML file: its header lines do not end")
+    boundary = header.get_boundary()
+    if header.get_content_type() != "multipart/related" or not boundary:
+        raise failed("not an MHTML file: no multipart/related content type with a boundary")
+    start = _param(header, "start")  # a Content-ID, without its angle brackets
+    separator = b"--" + boundary.encode("utf-8", errors="replace")
+    line = b""
+    while line.rstrip() != separator:  # the preamble before the first part
+        line = stream.readline(limit)
+        if not line or line.rstrip() == separator + b"--":
+            raise failed("no page in this MHTML file: it has no parts")
+    while True:
+        part = _mime_header(stream)
+        if part is None:
+            raise failed("a part's header lines do not end: the file is cut short or damaged")
+        body, end = _mime_body(stream, separator, limit)
+        if start is None or part.get("Content-ID", "").strip().strip("<>") == start:
+            break
+        if end != "next":
+            raise failed(f"no part with the Content-ID <{start}>, which the header names as "
+                         f"the page")
+    if end == "cut":
+        raise failed("the file ends inside the page's part: it is cut short")
+    media = part.get_content_type()
+    if media not in PAGE_MEDIA_TYPES:
+        raise failed(f"the saved page is {media}, not HTML or text")
+    if body is None:
+        raise failed(f"the page is larger than the {limit >> 20} MiB limit")
+    transfer = part.get("Content-Transfer-Encoding", "7bit").strip().lower()
+    if transfer == "quoted-printable":
+        data = binascii.a2b_qp(body)
+    elif transfer == "base64":
+        try:
+            data = base64.b64decode(body)
+        except binascii.Error as exc:
+            raise failed(f"the page's base64 is damaged ({exc})") from None
+    elif transfer in ("7bit", "8bit", "binary"):
+        data = body
+    else:
+        raise failed(f"unknown Content-Transfer-Encoding {transfer!r} of the page")
+    return data, PAGE_MEDIA_TYPES[media], _param(part, "charset")
+
+
+def _param(header, name: str) -> str | None:
+    """A parameter of a MIME header's Content-Type (an RFC 2231 encoded one decoded)."""
+    from email.utils import collapse_rfc2231_value
+
+    value = header.get_param(name)
+    return None if value is None else collapse_rfc2231_value(value)
+
+
+def _mime_header(stream):
+    """The header lines read from ``stream`` up to the blank line after them (or the end of
+    the stream), parsed; None when there are none, or when a line is cut or they run past
+    ``_MHTML_MAX_HEADER`` bytes."""
+    from email import policy
+    from email.parser import BytesHeaderParser
+
+    lines = []
+    size = 0
+    while (line := stream.readline(_MHTML_MAX_HEADER)).strip():
+        size += len(line)
+        if size > _MHTML_MAX_HEADER or not line.endswith(b"\n"):
+            return None
+        lines.append(line)
+    if not line and not lines:
+        return None
+    return BytesHeaderParser(policy=policy.default).parsebytes(b"".join(lines))
+
+
+def _mime_body(stream, separator: bytes, limit: int) -> tuple[bytes | None, str]:
+    """A part's body, read up to the next ``separator`` line (None when over ``limit`` bytes),
+    and how it ended: "next" (another part follows), "last" (the closing separator) or "cut"
+    (the end of the file)."""
+    lines = []
+    size = 0
+    end = "cut"
+    readline, append = stream.readline, lines.append
+    while line := readline(limit + 1):
+        if line.startswith(b"--") and (bare := line.rstrip()) in (separator, separator + b"--"):
+            end = "next" if bare == separator else "last"
+            break
+        size += len(line)
+        if size <= limit:
+            append(line)
+    body = b"".join(lines)
+    # The line break before a separator belongs to the separator (RFC 2046).
+    body = body[:-2] if body.endswith(b"\r\n") else body.removesuffix(b"\n")
+    return (body if size <= limit else None), end
