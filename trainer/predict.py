@@ -382,7 +382,8 @@ def read_inputs(paths: Iterable[str | os.PathLike],
     A path is a file, a directory (its files, recursively, in sorted order, hidden ones
     skipped, symlinked folders followed), or "-" for stdin. A file holds one article, or one
     per line when it is JSONL (``{"id": ..., "text"|"html": ...}``), or one per page when it
-    is a web archive (:func:`_read_warc`); a page saved as MHTML is one (:func:`trainer.segment.read_mhtml`).
+    is a web archive (:func:`_read_warc`); a page saved as MHTML is one
+    (:func:`trainer.segment.read_mhtml`).
     With ``input_format`` "auto" the kind comes from the extension (``.txt``,
     ``.html``/``.htm``, ``.jsonl``/``.ndjson``, ``.warc``/``.wet``, ``.mhtml``/``.mht``, each
     optionally compressed: ``.gz``, ``.bz2``, ``.xz``), else from the content. Anything
