@@ -89,8 +89,15 @@ def test_config_errors(toy_config, tmp_path):
     bad.write_text('[sources.toy]\npath = "."\ncolour = "red"\n')
     with pytest.raises(ConfigError, match="unknown key 'sources.toy.colour'"):
         load_build_config(bad)
-    with pytest.raises(ValueError, match="unknown adapter 'nope'"):
-        build(load_build_config(toy_config, ['sources.x.adapter="nope"', 'sources.x.path="."']))
+    with pytest.raises(ConfigError, match=r"data\.toml: sources\.x\.adapter: unknown adapter 'nope'"):
+        load_build_config(toy_config, ['sources.x.adapter="nope"', 'sources.x.path="."'])
+    with pytest.raises(ConfigError, match=r"sources\.nope: unknown adapter 'nope'"):
+        load_build_config(toy_config, ['sources.nope.path="."'])
+    for share in ("-0.1", "1.5"):
+        with pytest.raises(ConfigError, match=r"split\.test: must be"):
+            load_build_config(toy_config, [f"split.test={share}"])
+    with pytest.raises(ConfigError, match="split: validation and test shares add up to 1.2"):
+        load_build_config(toy_config, ["split.test=0.6", "split.validation=0.6"])
 
 
 @given(st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=50), st.integers(0, 99))

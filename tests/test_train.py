@@ -228,6 +228,19 @@ def test_training_is_deterministic_for_a_seed(workspace):
     (["data.debate_samples.share=1.5"], "data.debate_samples.share"),
     (["data.debate_samples.weight=0"], "data.debate_samples.weight"),
     (["data.debate_samples.copy=2"], "data.debate_samples.copy"),
+    (["data.crops=-1"], "data.crops"),
+    (["features.words.ngram_max=0"], "features.words.ngram_max"),
+    (["features.words.n_features=0"], "features.words.n_features"),
+    (["features.chars.ngram_min=6"], "features.chars.ngram_min"),
+    (["features.stats.window=-1"], "features.stats.window"),
+    (["features.stats.window=100000"], "features.stats.window"),
+    (["features.markup_tokens.min_tag_count=0"], "features.markup_tokens.min_tag_count"),
+    (["context.window=21"], "context.window"),
+    (["context.folds=1"], "context.folds"),
+    (["search.n_iter=0"], "search.n_iter"),
+    (["seed=-1"], "seed"),
+    (["weights.sources.wcxb=-1.0"], "weights.sources.wcxb"),
+    (["threshold.value=1.5"], "threshold.value"),
 ])
 def test_config_errors_name_the_key(workspace, overrides, key):
     path = write_config(workspace, output="bad")

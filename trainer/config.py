@@ -1,7 +1,7 @@
 """TOML configs: load, override from the command line (``--set a.b=value``), validate.
 
 A schema is a nested dict whose leaves are :class:`Option`. Validation fills defaults, checks
-types and choices, refuses unknown keys, and resolves ``path`` options relative to the config
+types, choices and bounds, refuses unknown keys, and resolves ``path`` options relative to the config
 file, so a config means the same thing wherever it is run from. Every error names the file and
 the dotted key.
 """
@@ -29,6 +29,9 @@ class Option:
     choices: tuple | None = None
     path: bool = False  # resolve relative to the config file's folder
     help: str = ""
+    low: float | None = None  # numbers: the least value allowed
+    above: float | None = None  # numbers: values must be greater than this
+    high: float | None = None  # numbers: the greatest value allowed
 
 
 def load_toml(path: str | os.PathLike) -> dict:
@@ -87,6 +90,11 @@ def _check_value(value, option: Option, key: str, where: str, base: Path):
         raise ConfigError(f"{where}: {key}: expected {_type_name(expected)}, got {value!r}")
     if option.choices is not None and value not in option.choices:
         raise ConfigError(f"{where}: {key}: {value!r} is not one of {', '.join(map(str, option.choices))}")
+    for bound, fails, words in ((option.low, lambda b: value < b, "at least"),
+                                (option.above, lambda b: value <= b, "above"),
+                                (option.high, lambda b: value > b, "at most")):
+        if bound is not None and fails(bound):
+            raise ConfigError(f"{where}: {key}: must be {words} {bound}, got {value!r}")
     if option.path and isinstance(value, str):
         value = str((base / os.path.expandvars(value)).resolve())
     return value

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import Dataset, DatasetDict, load_from_disk
 
-from .config import Option, load_config
+from .config import ConfigError, Option, load_config
 from .corpora import BuildLog, load_adapters
 from .rows import CLAIM_LABELS, COLUMNS, CONTENT_LABELS, features
 
@@ -41,8 +41,8 @@ BUILD_SCHEMA = {
     "output": {"path": Option(str, "build/data", path=True), "parquet": Option(bool, True)},
     "split": {
         "seed": Option(int, 13),
-        "validation": Option(float, 0.15),
-        "test": Option(float, 0.2),
+        "validation": Option(float, 0.15, low=0.0, high=1.0, help="share of groups"),
+        "test": Option(float, 0.2, low=0.0, high=1.0, help="share of groups"),
     },
     "sources": {"*": SOURCE_SCHEMA},
 }
@@ -111,6 +111,7 @@ def _count(summary: dict, source: str, split: str, rows: list[dict]) -> None:
 def build(config: dict, progress: bool = False) -> DatasetDict:
     """Build, save and return the dataset described by a validated build config."""
     started = time.perf_counter()
+    _check_adapters(config, "build config")
     adapters = load_adapters()
     split_cfg = config["split"]
     output = Path(config["output"]["path"])
@@ -125,11 +126,7 @@ def build(config: dict, progress: bool = False) -> DatasetDict:
         for name, options in config["sources"].items():
             if not options["enabled"]:
                 continue
-            adapter_name = options["adapter"] or name
-            if adapter_name not in adapters:
-                raise ValueError(f"sources.{name}: unknown adapter {adapter_name!r} "
-                                 f"(known: {', '.join(sorted(adapters))})")
-            articles = adapters[adapter_name](options, log)
+            articles = adapters[options["adapter"] or name](options, log)
             if progress:
                 from tqdm import tqdm
                 articles = tqdm(articles, desc=name, unit=" articles", leave=False)
@@ -222,7 +219,24 @@ def summary_markdown(summary: dict) -> str:
 
 
 def load_build_config(path, overrides=()) -> dict:
-    return load_config(path, BUILD_SCHEMA, overrides)
+    """Load, override and validate a build config: shares and adapters are checked before
+    any corpus is read."""
+    config = load_config(path, BUILD_SCHEMA, overrides)
+    shares = config["split"]["validation"] + config["split"]["test"]
+    if shares > 1.0:
+        raise ConfigError(f"{path}: split: validation and test shares add up to {shares:g}, "
+                          f"more than all groups (at most 1; the rest trains)")
+    _check_adapters(config, str(path))
+    return config
+
+
+def _check_adapters(config: dict, where: str) -> None:
+    adapters = load_adapters()
+    for name, options in config["sources"].items():
+        if (options["adapter"] or name) not in adapters:
+            key = f"sources.{name}.adapter" if options["adapter"] else f"sources.{name}"
+            raise ConfigError(f"{where}: {key}: unknown adapter {options['adapter'] or name!r} "
+                              f"(known: {', '.join(sorted(adapters))})")
 
 
 def load_dataset(path: str | os.PathLike) -> DatasetDict:

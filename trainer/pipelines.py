@@ -194,18 +194,30 @@ class FeatureBlock:
 
 
 _ARTICLE = ("article_id", "index")
+# Each neighbour offset copies a block's columns (stage 1) or adds score columns (stage 2):
+# windows beyond this cost memory for context no page layout carries.
+MAX_WINDOW = 20
+
+
+def window_option(default: int, help: str = "") -> Option:
+    return Option(int, default, low=0, high=MAX_WINDOW, help=help)
+
+
+def _n_features(default: int) -> Option:
+    return Option(int, default, low=1, high=2**31 - 1, help="hashed columns")
+
 FEATURE_BLOCKS: dict[str, FeatureBlock] = {
     "words": FeatureBlock("text", {
-        "ngram_max": Option(int, 2), "n_features": Option(int, 2**18),
+        "ngram_max": Option(int, 2, low=1), "n_features": _n_features(2**18),
         "binary": Option(bool, False)}, _words, "hashed word n-grams of the text"),
     "chars": FeatureBlock("text", {
-        "ngram_min": Option(int, 3), "ngram_max": Option(int, 5),
-        "n_features": Option(int, 2**18)}, _chars, "hashed character n-grams inside words"),
-    "stats": FeatureBlock(_ARTICLE + ("text",), {"window": Option(int, 2)},
+        "ngram_min": Option(int, 3, low=1), "ngram_max": Option(int, 5, low=1),
+        "n_features": _n_features(2**18)}, _chars, "hashed character n-grams inside words"),
+    "stats": FeatureBlock(_ARTICLE + ("text",), {"window": window_option(2)},
                           lambda p: _windowed(TextStatistics(), ["text"], p["window"]),
                           "length, punctuation, digits, case, stopword density, sentence end; "
                           "also for neighbours within ±window"),
-    "claim_cues": FeatureBlock(_ARTICLE + ("text",), {"window": Option(int, 1)},
+    "claim_cues": FeatureBlock(_ARTICLE + ("text",), {"window": window_option(1)},
                                lambda p: _windowed(ClaimCues(), ["text"], p["window"]),
                                "numbers, quantities, dates, attribution, names, quotes, "
                                "opinion; also for neighbours within ±window"),
@@ -218,7 +230,7 @@ FEATURE_BLOCKS: dict[str, FeatureBlock] = {
                                                 ("scale", StandardScaler())]),
                             "repeated patterns within the page: masked text, headlines "
                             "repeated nearby, runs of short lines with the same first word"),
-    "words_by_kind": FeatureBlock(("page_type", "text"), {"n_features": Option(int, 2**18)},
+    "words_by_kind": FeatureBlock(("page_type", "text"), {"n_features": _n_features(2**18)},
                                   _words_by_kind, "hashed words, one copy per page kind "
                                   "(spoken transcript or written page)"),
     "page_kind": FeatureBlock(("page_type",), {},
@@ -227,7 +239,7 @@ FEATURE_BLOCKS: dict[str, FeatureBlock] = {
                               "spoken transcript or written page"),
     "structure": FeatureBlock(_ARTICLE + ("link_density", "heading_level", "in_list", "in_table",
                                           "dom_depth", "path"),
-                              {"window": Option(int, 1)}, _structure,
+                              {"window": window_option(1)}, _structure,
                               "link density, heading, list/table, depth, inside nav/header/"
                               "footer/aside/form/li/a...; also for neighbours within ±window"),
     "slots": FeatureBlock(("article_id", "path", "text"), {},
@@ -235,8 +247,8 @@ FEATURE_BLOCKS: dict[str, FeatureBlock] = {
                                               ("scale", StandardScaler())]),
                           "share of the page's text in the block's tag path and containers"),
     "markup_tokens": FeatureBlock(("path", "class_tokens", "tag"),
-                                  {"n_features": Option(int, 2**16),
-                                   "min_tag_count": Option(int, 20)},
+                                  {"n_features": _n_features(2**16),
+                                   "min_tag_count": Option(int, 20, low=1)},
                                   _markup_tokens, "hashed tag-path and class/id tokens, tag"),
 }
 

@@ -39,7 +39,7 @@ from .config import ConfigError, Option, load_config
 from .dataset import build, load_build_config, load_dataset
 from .metrics import best_threshold
 from .pipelines import (UNLABELLED, HeldOutCalibration, block_schema, build_model, check_blocks,
-                        group_folds, make_estimator)
+                        group_folds, make_estimator, window_option)
 from .rows import CLAIM_LABELS, CONTENT_LABELS, PAGE_KINDS, UNKNOWN, page_kinds
 
 __all__ = ["TRAIN_SCHEMA", "TrainResult", "crop_articles", "load_rows", "load_train_config",
@@ -64,7 +64,7 @@ TRAIN_SCHEMA = {
     "task": Option(str, choices=("content", "claim"), help="which label to learn"),
     "input": Option(str, choices=("html", "text"),
                     help="html may use markup structure; text only text, position, neighbours"),
-    "seed": Option(int, 13),
+    "seed": Option(int, 13, low=0, high=2**32 - 1),
     "data": {
         "path": Option(str, path=True, help="built dataset folder (trainer build output)"),
         "build": Option(str, "", path=True, help="build config used when data.path is missing"),
@@ -72,7 +72,7 @@ TRAIN_SCHEMA = {
         "unlabel_before_content": Option(list, [], help="sources whose gold text leaves out "
                                          "titles and bylines: their rows before an article's "
                                          "first content paragraph are context, not labels"),
-        "crops": Option(int, 0, help="extra copies of each training article, each cut as a "
+        "crops": Option(int, 0, low=0, help="extra copies of each training article, each cut as a "
                                      "reader copies it: from its first content paragraph to "
                                      "part of the boilerplate after its last"),
         "include_validation": Option(bool, False, help="also fit on the validation split, for "
@@ -81,20 +81,20 @@ TRAIN_SCHEMA = {
                                      "sites held out), and calibration, thresholds and "
                                      "validation metrics use those scores"),
         "debate_samples": {
-            "copies": Option(int, 0, help="extra copies of each training debate transcript "
+            "copies": Option(int, 0, low=0, help="extra copies of each training debate transcript "
                                           "holding a sample of its labelled sentences alone, as "
                                           "CheckThat! gives its dev and dev-test sets"),
-            "share": Option(float, 1.0, help="share of a debate's labelled sentences dealt "
+            "share": Option(float, 1.0, above=0.0, high=1.0, help="share of a debate's labelled sentences dealt "
                                              "into its copies (each into one copy)"),
-            "weight": Option(float, 1.0, help="sample weight of a copied sentence, times its "
+            "weight": Option(float, 1.0, above=0.0, help="sample weight of a copied sentence, times its "
                                               "source's weight"),
         },
     },
     "features": block_schema(),
     "estimator": {"name": Option(str, "logistic_regression"), "params": Option(dict, {})},
     "context": {
-        "window": Option(int, 2, help="neighbours' stage-1 scores at ±1..±window"),
-        "folds": Option(int, 5, help="group folds for out-of-fold stage-1 scores"),
+        "window": window_option(2, help="neighbours' stage-1 scores at ±1..±window"),
+        "folds": Option(int, 5, low=2, help="group folds for out-of-fold stage-1 scores"),
         "blocks": Option(list, [], help="dense feature blocks stage 2 also sees"),
         "spans": Option(bool, False, help="where the article's stage-1 scores lie around "
                         "each paragraph: shares before and after, best score beyond the window"),
@@ -103,18 +103,19 @@ TRAIN_SCHEMA = {
     "search": {
         "method": Option(str, "none", choices=("none", "grid", "random")),
         "params": Option(dict, {}, help="stage-1 estimator parameter -> list of values"),
-        "folds": Option(int, 5),
-        "n_iter": Option(int, 10, help="candidates tried by the random search"),
+        "folds": Option(int, 5, low=2),
+        "n_iter": Option(int, 10, low=1, help="candidates tried by the random search"),
         "scoring": Option(str, "average_precision"),
     },
-    "weights": {"sources": {"*": Option(float)}},
+    "weights": {"sources": {"*": Option(float, low=0.0, help="sample weight of the source's "
+                                                             "rows (0: context only)")}},
     "calibration": {
         "method": Option(str, "none", choices=("none", "sigmoid", "isotonic"),
                          help="recalibrate probabilities on the validation split"),
     },
     "threshold": {
         "policy": Option(str, "max_f1", choices=("max_f1", "max_macro_f1", "fixed")),
-        "value": Option(float, 0.5, help="the threshold when policy = fixed"),
+        "value": Option(float, 0.5, low=0.0, high=1.0, help="the threshold when policy = fixed"),
         "sources": Option(list, [], help="validation sources it is chosen on (default all)"),
         "by_kind": Option(bool, False, help="one threshold per page kind: spoken (debate "
                                             "transcripts) and written (every other page)"),
@@ -150,12 +151,6 @@ def check_train_config(cfg: dict, where: str) -> None:
             make_estimator(section["name"], section["params"], key=key, seed=cfg["seed"])
         except ConfigError as exc:
             raise ConfigError(f"{where}: {exc}") from None
-    for key, value, low in (("context.window", cfg["context"]["window"], 0),
-                            ("context.folds", cfg["context"]["folds"], 2),
-                            ("search.folds", cfg["search"]["folds"], 2),
-                            ("search.n_iter", cfg["search"]["n_iter"], 1)):
-        if value < low:
-            raise ConfigError(f"{where}: {key}: must be at least {low}, got {value}")
     search = cfg["search"]
     known = make_estimator(cfg["estimator"]["name"], {}, key="estimator").get_params()
     for param, values in search["params"].items():
@@ -170,20 +165,10 @@ def check_train_config(cfg: dict, where: str) -> None:
                           f"needs parameters to search")
     if search["scoring"] not in get_scorer_names():
         raise ConfigError(f"{where}: search.scoring: unknown scorer {search['scoring']!r}")
-    if cfg["data"]["crops"] < 0:
-        raise ConfigError(f"{where}: data.crops: must be at least 0, got {cfg['data']['crops']}")
-    samples = cfg["data"]["debate_samples"]
-    if samples["copies"] < 0:
-        raise ConfigError(f"{where}: data.debate_samples.copies: must be at least 0, got "
-                          f"{samples['copies']}")
-    if not 0.0 < samples["share"] <= 1.0:
-        raise ConfigError(f"{where}: data.debate_samples.share: must be in (0, 1], got "
-                          f"{samples['share']}")
-    if samples["weight"] <= 0.0:
-        raise ConfigError(f"{where}: data.debate_samples.weight: must be above 0, got "
-                          f"{samples['weight']}")
-    if not 0.0 <= cfg["threshold"]["value"] <= 1.0:
-        raise ConfigError(f"{where}: threshold.value: must be in [0, 1]")
+    chars = cfg["features"]["chars"]
+    if chars["ngram_min"] > chars["ngram_max"]:
+        raise ConfigError(f"{where}: features.chars.ngram_min: must be at most ngram_max "
+                          f"({chars['ngram_max']}), got {chars['ngram_min']}")
 
     data = Path(cfg["data"]["path"])
     built = (data / "dataset").is_dir() or (data / "dataset_dict.json").is_file()
