@@ -98,6 +98,15 @@ def test_config_errors(toy_config, tmp_path):
             load_build_config(toy_config, [f"split.test={share}"])
     with pytest.raises(ConfigError, match="split: validation and test shares add up to 1.2"):
         load_build_config(toy_config, ["split.test=0.6", "split.validation=0.6"])
+    bad.write_text('[output]\npath = "out"\n')
+    with pytest.raises(ConfigError, match=r"bad\.toml: sources: no corpus to read"):
+        load_build_config(bad)
+
+
+def test_a_folder_without_a_built_dataset_is_named(tmp_path):
+    for folder in (tmp_path / "missing", tmp_path):
+        with pytest.raises(FileNotFoundError, match=f"{folder}: no built dataset here"):
+            load_dataset(folder)
 
 
 @given(st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=50), st.integers(0, 99))

@@ -222,6 +222,9 @@ def load_build_config(path, overrides=()) -> dict:
     """Load, override and validate a build config: shares and adapters are checked before
     any corpus is read."""
     config = load_config(path, BUILD_SCHEMA, overrides)
+    if not any(options["enabled"] for options in config["sources"].values()):
+        raise ConfigError(f"{path}: sources: no corpus to read; add a [sources.NAME] table "
+                          f"(see configs/data.toml)")
     shares = config["split"]["validation"] + config["split"]["test"]
     if shares > 1.0:
         raise ConfigError(f"{path}: split: validation and test shares add up to {shares:g}, "
@@ -244,6 +247,6 @@ def load_dataset(path: str | os.PathLike) -> DatasetDict:
     path = Path(path)
     if (path / "dataset").is_dir():
         path = path / "dataset"
-    if not path.is_dir():
+    if not (path / "dataset_dict.json").is_file():
         raise FileNotFoundError(f"{path}: no built dataset here; run `trainer build CONFIG` first")
     return load_from_disk(str(path))
