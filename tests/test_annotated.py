@@ -89,6 +89,10 @@ def test_html_article_is_labelled_by_its_blocks():
     ({"id": "x", "text": "a", "labels": [{"claim": "a"}]}, r"labels\[0\] must be a string"),
     ({"id": 7, "text": "a", "labels": []}, "'id' must be a string"),
     ({"id": "x", "text": "a", "labels": [], "lables": []}, "unknown key 'lables'"),
+    ('{"id": "x", "text": "a \\ud800 b", "labels": ["content | a"]}',
+     r"'text' holds an unpaired surrogate \('\\ud800' at character 2\)"),
+    ('{"id": "x", "text": "a", "labels": ["content | a\\udfff"]}',
+     r"labels\[0\] holds an unpaired surrogate"),
 ])
 def test_reader_errors_name_file_and_line(tmp_path, line, message):
     path = jsonl(tmp_path / "file.jsonl", GOOD, "", line)
@@ -135,6 +139,25 @@ def test_adapter_reads_a_folder_in_name_order_and_refuses_repeated_ids(tmp_path)
 
 def test_adapter_refuses_a_folder_without_jsonl(tmp_path):
     with pytest.raises(InputError, match="no .jsonl files"):
+        rows_of(tmp_path)
+
+
+@pytest.mark.parametrize("article, what", [
+    ({"id": "e", "text": " \n\n", "labels": []}, "text is blank"),
+    ({"id": "e", "html": "<p> </p>", "labels": []}, "HTML holds no text"),
+])
+def test_an_article_without_paragraphs_is_refused_not_dropped(tmp_path, article, what):
+    path = jsonl(tmp_path / "file.jsonl", GOOD, article)
+    with pytest.raises(InputError, match=f"file.jsonl:2: the article has no paragraphs to label: "
+                                         f"its {what}"):
+        rows_of(path)
+
+
+def test_a_source_without_articles_is_refused(tmp_path):
+    (tmp_path / "empty.jsonl").write_text("\n \n")
+    with pytest.raises(InputError, match=r"empty\.jsonl: no articles: it holds no lines but blank"):
+        rows_of(tmp_path / "empty.jsonl")
+    with pytest.raises(InputError, match=r": no articles: its \.jsonl files hold no lines but"):
         rows_of(tmp_path)
 
 

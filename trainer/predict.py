@@ -56,7 +56,7 @@ from .lean import refusing_pyarrow
 from .memo import shared_work
 from .rows import articles_frame
 from .segment import (PAGE_MEDIA_TYPES, Article, InputError, compression, is_mhtml,
-                      not_an_article, read_mhtml, segment, utf16_codec)
+                      not_an_article, read_mhtml, segment, unpaired_surrogate, utf16_codec)
 from .workers import predict_batch, unpickled_predictor
 
 __all__ = [
@@ -810,27 +810,16 @@ def _jsonl_article(line: bytes, name: str, line_no: int, encoding: str) -> Artic
         article_id = str(article_id)
     if not isinstance(article_id, str) or not article_id:
         return _bad_line(name, line_no, "missing id (a non-empty string or integer)")
-    if problem := _unpaired_surrogate("id", article_id):
+    if problem := unpaired_surrogate("id", article_id):
         return _bad_line(name, line_no, problem)
     given = [key for key in ("text", "html") if key in record]
     if len(given) != 1 or not isinstance(record[given[0]], str):
         return _bad_line(name, line_no, "needs exactly one of text or html, as a string",
                          article_id)
-    if problem := _unpaired_surrogate(given[0], record[given[0]]):
+    if problem := unpaired_surrogate(given[0], record[given[0]]):
         return _bad_line(name, line_no, problem, article_id)
     return ArticleInput(record[given[0]], id=article_id, source=f"{name}:{line_no}",
                         format=given[0])
-
-
-def _unpaired_surrogate(key: str, value: str) -> str | None:
-    """What is wrong when ``value`` holds half a UTF-16 surrogate pair, which JSON can escape
-    ("\\ud800") but no output can write: it stopped the whole run when its record was written."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        return (f"{key} holds an unpaired surrogate ({value[exc.start]!r} at character "
-                f"{exc.start}), which is not text")
-    return None
 
 
 # --------------------------------------------------------------------------- writing records

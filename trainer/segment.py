@@ -41,6 +41,7 @@ __all__ = [
     "segment_html",
     "segment_text",
     "sniff_format",
+    "unpaired_surrogate",
     "utf16_codec",
 ]
 
@@ -192,6 +193,17 @@ def not_an_article(head: bytes) -> str | None:
     article as text or HTML (a PDF, a zip archive, an image...), else None."""
     return next((what for signature, what in _NOT_ARTICLES if head.startswith(signature)),
                 None)
+
+
+def unpaired_surrogate(key: str, value: str) -> str | None:
+    """What is wrong when ``value`` holds half a UTF-16 surrogate pair, which JSON can escape
+    ("\\ud800") but no output can write (a prediction record, a Parquet file), else None."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return (f"{key} holds an unpaired surrogate ({value[exc.start]!r} at character "
+                f"{exc.start}), which is not text")
+    return None
 
 
 def _check_not_binary(data: bytes, name: str) -> None:

@@ -18,7 +18,7 @@ from typing import Iterable, Iterator
 from urllib.parse import urlsplit
 
 from ..rows import UNKNOWN, article_rows
-from ..segment import Article, InputError, normalise, segment
+from ..segment import Article, InputError, normalise, segment, unpaired_surrogate
 from . import BuildLog, adapter
 
 __all__ = [
@@ -120,12 +120,16 @@ class AnnotatedArticle:
         for key in ("id", "text", "html", "url", "page_type", "group"):
             if key in obj and not isinstance(obj[key], str):
                 raise ValueError(f"{key!r} must be a string, got {json.dumps(obj[key])[:40]}")
+            if key in obj and (problem := unpaired_surrogate(repr(key), obj[key])):
+                raise ValueError(problem)
         if not isinstance(obj["labels"], list):
             raise ValueError("'labels' must be a list, one entry per paragraph")
         labels = []
         for i, entry in enumerate(obj["labels"]):
             if not isinstance(entry, str):
                 raise ValueError(f"labels[{i}] must be a string 'LABEL | paragraph text'")
+            if problem := unpaired_surrogate(f"labels[{i}]", entry):
+                raise ValueError(problem)
             try:
                 labels.append(ParagraphLabel.parse(entry))
             except ValueError as exc:
@@ -205,6 +209,9 @@ def annotated_rows(record: AnnotatedArticle, where: str = "<input>") -> list[dic
         article = segment(record.text, "text", where)
     else:
         article = segment(record.html, "html", where)
+    if not article.paragraphs:
+        what = "text is blank" if record.text is not None else "HTML holds no text"
+        raise InputError(f"{where}: the article has no paragraphs to label: its {what}")
     _check_labels(record, article, where)
     rows = article_rows(article, source="annotated", article_id=f"annotated:{record.id}",
                         group=record.split_group, url=record.url, page_type=record.page_type)
@@ -239,3 +246,6 @@ def annotated(options: dict, log: BuildLog) -> Iterator[list[dict]]:
             for label in record.labels:
                 stats[label.label] += 1
             yield rows
+    if not seen:
+        holder = "its .jsonl files hold" if path.is_dir() else "it holds"
+        raise InputError(f"{path}: no articles: {holder} no lines but blank ones")
