@@ -44,6 +44,8 @@ def test_set_overrides_file_values(tmp_path):
     ('[data]\npath = 3\n', "data.path: expected str"),
     ('[data\npath = "d"\n', "invalid TOML"),
     ('data = 1\n', "data: expected a table"),
+    ('[data]\npath = "d"\n[model]\nC = nan\n', "model.C: must be a finite number, got nan"),
+    ('[data]\npath = "d"\n[model]\nC = -inf\n', "model.C: must be a finite number, got -inf"),
 ])
 def test_errors_name_the_file_and_key(tmp_path, text, message):
     path = write(tmp_path, text)

@@ -241,6 +241,10 @@ def test_training_is_deterministic_for_a_seed(workspace):
     (["seed=-1"], "seed"),
     (["weights.sources.wcxb=-1.0"], "weights.sources.wcxb"),
     (["threshold.value=1.5"], "threshold.value"),
+    (["threshold.value=nan"], "threshold.value"),
+    (["data.debate_samples.share=nan"], "data.debate_samples.share"),
+    (["weights.sources.wcxb=inf"], "weights.sources.wcxb"),
+    (['context.blocks=["words"]'], "context.blocks"),
 ])
 def test_config_errors_name_the_key(workspace, overrides, key):
     path = write_config(workspace, output="bad")

@@ -9,6 +9,7 @@ the dotted key.
 from __future__ import annotations
 
 import copy
+import math
 import os
 import tomllib
 from dataclasses import dataclass
@@ -88,6 +89,8 @@ def _check_value(value, option: Option, key: str, where: str, base: Path):
         isinstance(value, bool) and bool not in (expected if isinstance(expected, tuple) else (expected,)))
     if not ok:
         raise ConfigError(f"{where}: {key}: expected {_type_name(expected)}, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{where}: {key}: must be a finite number, got {value!r}")
     if option.choices is not None and value not in option.choices:
         raise ConfigError(f"{where}: {key}: {value!r} is not one of {', '.join(map(str, option.choices))}")
     for bound, fails, words in ((option.low, lambda b: value < b, "at least"),

@@ -192,6 +192,11 @@ class FeatureBlock:
     def columns(self) -> tuple[str, ...]:
         return (self.select,) if isinstance(self.select, str) else self.select
 
+    @property
+    def hashed(self) -> bool:
+        """Hashed into ``n_features`` sparse columns: for the linear stage 1 only."""
+        return "n_features" in self.schema
+
 
 _ARTICLE = ("article_id", "index")
 # Each neighbour offset copies a block's columns (stage 1) or adds score columns (stage 2):
@@ -260,14 +265,20 @@ def block_schema() -> dict:
 
 
 def check_blocks(blocks: list, input_mode: str, key: str, where: str,
-                 allow_empty: bool = False) -> None:
-    """Unknown blocks, and blocks reading HTML structure in text mode, are config errors."""
-    if not blocks and not allow_empty:
+                 context: bool = False) -> None:
+    """Unknown blocks, blocks reading HTML structure in text mode and, for stage 2 (``context``,
+    which may have none), hashed blocks are config errors."""
+    if not blocks and not context:
         raise ConfigError(f"{where}: {key}: choose at least one of {', '.join(FEATURE_BLOCKS)}")
     for name in blocks:
         if name not in FEATURE_BLOCKS:
             raise ConfigError(f"{where}: {key}: unknown block {name!r} "
                               f"(known: {', '.join(FEATURE_BLOCKS)})")
+        if context and FEATURE_BLOCKS[name].hashed:
+            dense = [n for n, block in FEATURE_BLOCKS.items() if not block.hashed]
+            raise ConfigError(f"{where}: {key}: {name!r} is hashed into thousands of sparse "
+                              f"columns, which stage 2 would hold dense; it takes only "
+                              f"{', '.join(dense)}")
         structural = sorted(STRUCTURE_COLUMNS.intersection(FEATURE_BLOCKS[name].columns))
         if input_mode == "text" and structural:
             raise ConfigError(f"{where}: {key}: {name!r} reads HTML structure "

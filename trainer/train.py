@@ -143,8 +143,7 @@ def _dataset_sources(path: Path) -> set[str] | None:
 def check_train_config(cfg: dict, where: str) -> None:
     """Everything that can be checked before loading data; raises ConfigError naming the key."""
     check_blocks(cfg["features"]["blocks"], cfg["input"], "features.blocks", where)
-    check_blocks(cfg["context"]["blocks"], cfg["input"], "context.blocks", where,
-                 allow_empty=True)
+    check_blocks(cfg["context"]["blocks"], cfg["input"], "context.blocks", where, context=True)
     for key in ("estimator", "context.estimator"):
         section = cfg["estimator"] if key == "estimator" else cfg["context"]["estimator"]
         try:
