@@ -1,5 +1,7 @@
 import gzip
 import json
+import logging
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,7 @@ from trainer.bundle import save_bundle
 from trainer.evaluate import evaluate
 from trainer.metrics import word_prf
 from trainer.rows import UNKNOWN, article_rows
-from trainer.segment import Article, segment_html
+from trainer.segment import Article, segment_html, segment_text
 from trainer.train import load_train_config, train
 
 PAGE = """<html><head><title>Storm</title></head><body>
@@ -119,7 +121,6 @@ def test_an_html_model_is_scored_on_the_html_pages_of_the_split_only(tmp_path, w
     # A debate transcript (text, every sentence content) beside the page: an HTML model's
     # paragraph F1 counted it, and the seed article, among its test pages.
     from trainer.dataset import load_dataset
-    from trainer.segment import segment_text
 
     page_rows = load_dataset(wcxb_page)["test"].to_list()
     transcript = article_rows(Article("text", "Sentence one.\nSentence two.",
@@ -134,6 +135,18 @@ def test_an_html_model_is_scored_on_the_html_pages_of_the_split_only(tmp_path, w
     paragraphs = evaluate(bundle, output=tmp_path / "report")["paragraphs"]
     assert set(paragraphs["per_source"]) == {"wcxb"}
     assert paragraphs["overall"]["confusion_matrix"]["matrix"] == [[1, 1], [1, 2]]
+
+
+def test_an_html_model_on_text_articles_only_is_refused_saying_so(tmp_path):
+    text = "Floods hit the valley.\nSubscribe now"
+    rows = article_rows(Article("text", text, segment_text(text)), source="annotated",
+                        article_id="annotated:1", group="example.com")
+    for row, label in zip(rows, (1, 0)):
+        row["content"], row["content_origin"] = label, "gold"
+    data = write_dataset(tmp_path / "mine", {"test": rows})
+    with pytest.raises(ValueError, match=r"no HTML page labelled for content, and an HTML model "
+                                         r"is scored on HTML pages only"):
+        evaluate(_stub_bundle(tmp_path, "html", data), output=tmp_path / "report")
 
 
 def test_text_mode_is_scored_on_other_renderings_too(tmp_path, wcxb_page):
@@ -155,6 +168,29 @@ def test_claim_round_trip_reports_the_baseline(tmp_path):
     assert metrics["paragraphs"]["overall"]["n"] == baseline["overall"]["n"]
     assert metrics["paragraphs"]["overall"]["per_class"]["claim"]["f1"] > 0.8
     assert (tmp_path / "report" / "report.md").read_text().count("Baseline: CheckThat!") == 1
+
+
+def test_claim_baseline_learns_from_the_models_training_rows_on_a_users_own_test_data(
+        tmp_path, caplog):
+    # A user's own labelled pages, built with every group in the test split: no claim label to
+    # train a baseline on in the others (it crashed with "empty vocabulary").
+    from trainer.dataset import load_dataset
+
+    toy_dataset(tmp_path / "data")
+    result = train(load_train_config(write_config(tmp_path, task="claim", output="claim")))
+    test = load_dataset(tmp_path / "data")["test"].to_list()
+    unlabelled = [{**row, "claim": UNKNOWN, "content": UNKNOWN} for row in test[:3]]
+    write_dataset(tmp_path / "own", {"train": unlabelled, "validation": unlabelled, "test": test})
+    metrics = evaluate(result["path"], data=tmp_path / "own", output=tmp_path / "report")
+    baseline = metrics["baselines"]["CheckThat! TF-IDF + LinearSVC"]
+    assert baseline["overall"]["n"] == metrics["paragraphs"]["overall"]["n"]
+    assert baseline["overall"]["per_class"]["claim"]["f1"] > 0.8
+    shutil.rmtree(tmp_path / "data")  # the model's training data is gone: no baseline, said so
+    with caplog.at_level(logging.WARNING):
+        metrics = evaluate(result["path"], data=tmp_path / "own", output=tmp_path / "report2")
+    assert metrics["baselines"] == {}
+    assert "no CheckThat! baseline" in caplog.text
+    assert metrics["paragraphs"]["overall"]["per_class"]["claim"]["f1"] > 0.8
 
 
 def test_a_split_without_labelled_rows_is_refused_with_what_to_do(tmp_path):

@@ -412,6 +412,11 @@ def _evaluate(model_dir, data, split: str, output, progress: bool) -> dict:
     unlabel = cfg["data"].get("unlabel_before_content", [])
     rows = load_rows(data, split, task, unlabel_before_content=unlabel, input_mode=input_mode)
     labelled = (rows[task] != UNKNOWN).to_numpy()
+    if not labelled.any() and input_mode == "html" and (
+            load_rows(data, split, task)[task] != UNKNOWN).any():
+        raise ValueError(f"{data}: the {split} split has no HTML page labelled for {task}, "
+                         f"and an HTML model is scored on HTML pages only; score a text model "
+                         f"on its text articles")
     if not labelled.any():
         raise ValueError(f"{data}: the {split} split has no rows labelled for {task} "
                          f"(articles are dealt to splits by site); evaluate on another split "
@@ -456,9 +461,15 @@ def _evaluate(model_dir, data, split: str, output, progress: bool) -> dict:
         result["targets"] = _content_targets(result, paragraphs, input_mode, rows[labelled],
                                              y, predicted)
     else:
-        log.info("training the CheckThat! baseline on the same training rows")
-        result["baselines"]["CheckThat! TF-IDF + LinearSVC"] = claim_baseline(
-            cfg, data, rows[labelled])
+        # The baseline learns from the model's own training rows, whatever data it is scored on.
+        trained_on = Path(cfg["data"]["path"])
+        if (trained_on / "dataset").is_dir() or (trained_on / "dataset_dict.json").is_file():
+            log.info("training the CheckThat! baseline on the model's training rows")
+            result["baselines"]["CheckThat! TF-IDF + LinearSVC"] = claim_baseline(
+                cfg, trained_on, rows[labelled])
+        else:
+            log.warning("no CheckThat! baseline: it trains on the model's training rows, and "
+                        "their dataset %s is not here", trained_on)
         result["targets"] = _claim_targets(paragraphs, rows[labelled], y, predicted)
 
     output.mkdir(parents=True, exist_ok=True)
