@@ -189,7 +189,9 @@ def test_an_html_model_learns_from_html_pages_only(workspace, tmp_path):
                                                                    'input = "html"')
     (tmp_path / "html.toml").write_text(config.replace('path = "data"',
                                                        f'path = "{workspace / "data"}"'))
-    with pytest.raises(ValueError, match="content: no training row is labelled for content"):
+    with pytest.raises(ValueError, match=r"content: the training split has no HTML page "
+                                         r"labelled for content, and an HTML model .* learns "
+                                         r"from HTML pages only"):
         train(load_train_config(tmp_path / "html.toml"))
 
 

@@ -448,6 +448,11 @@ def _train(cfg: dict) -> TrainResult:
     log.info("%s: %d training rows (%d labelled) in %d articles; %d validation rows",
              task, len(train_rows), (y_train != UNLABELLED).sum(),
              train_rows["article_id"].nunique(), (y_validation != UNLABELLED).sum())
+    if cfg["input"] == "html" and not len(train_rows) and len(
+            load_rows(data, "train", task, exclude, unlabel)):
+        raise ValueError(f"{task}: the training split has no HTML page labelled for {task}, and "
+                         f"an HTML model (input = \"html\") learns from HTML pages only; train "
+                         f"a text model (input = \"text\") on text articles")
     _check_learnable(task, train_rows, y_train, y_validation)
     weights = sample_weights(train_rows, cfg["weights"]["sources"])
     if len(train_rows) > originals and samples["weight"] != 1.0:
