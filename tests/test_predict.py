@@ -145,7 +145,9 @@ def test_bad_article_gives_an_error_record_not_an_exception(predictor):
     for data, problem in [(b"", "empty article"), (b" \n\t\n", "empty article"),
                           (b"\x89PNG\r\n\x1a\n\x00\x00", "a PNG image"),
                           (b"\x00\x01\x02\x03 no known kind", "binary"),
-                          (b"caf\xe9 au lait\n", "not valid UTF-8")]:
+                          (b"caf\xe9 au lait\n", "not valid UTF-8"),
+                          (None, "expected the article as text (str) or bytes, got NoneType"),
+                          (["a list"], "expected the article as text (str) or bytes, got list")]:
         record = predictor.predict(data)
         assert problem in record["error"]
         assert record["paragraphs"] == [] and record["content_text"] == ""

@@ -209,6 +209,9 @@ def _segment(item: ArticleInput) -> tuple[Article | None, str | None]:
     if item.error:
         return None, item.error
     name = item.source or item.id or "<input>"
+    if not isinstance(item.data, (str, bytes)):
+        return None, (f"{name}: expected the article as text (str) or bytes, got "
+                      f"{type(item.data).__name__}")
     try:
         article = segment(item.data, item.format, name=name, charset=item.charset)
     except InputError as exc:
