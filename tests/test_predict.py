@@ -153,6 +153,12 @@ def test_bad_article_gives_an_error_record_not_an_exception(predictor):
         assert record["paragraphs"] == [] and record["content_text"] == ""
 
 
+def test_an_unknown_format_is_the_callers_error(predictor):
+    with pytest.raises(ValueError, match="unknown input format 'pdf': use 'text', 'html', "
+                                         "'mhtml'"):
+        predictor.predict(b"%PDF-1.4", format="pdf")
+
+
 def test_predict_many_streams_in_input_order(predictor):
     inputs = [ArticleInput(NEWS.read_bytes(), id="news"), SEED.read_text(), b"",
               ArticleInput(SCIENCE.read_bytes(), id="science", format="html")]

@@ -55,8 +55,9 @@ from .bundle import MANIFEST_FILE, MODEL_TASKS, Bundle, BundleError, load_bundle
 from .lean import refusing_pyarrow
 from .memo import shared_work
 from .rows import articles_frame
-from .segment import (PAGE_MEDIA_TYPES, Article, InputError, compression, is_mhtml,
-                      not_an_article, read_mhtml, segment, unpaired_surrogate, utf16_codec)
+from .segment import (ARTICLE_FORMATS, PAGE_MEDIA_TYPES, Article, InputError, compression,
+                      is_mhtml, not_an_article, read_mhtml, segment, unknown_format,
+                      unpaired_surrogate, utf16_codec)
 from .workers import predict_batch, unpickled_predictor
 
 __all__ = [
@@ -154,6 +155,8 @@ class Predictor:
         """Label one article given as text or HTML (``format`` None: sniffed); without
         ``claims``, content only. ``charset``: the one the article was served with (its HTTP
         ``Content-Type``'s), read before an HTML page's own declaration, as browsers do."""
+        if format is not None and format not in ARTICLE_FORMATS:
+            raise ValueError(unknown_format(format))
         return predict_articles(
             self, [ArticleInput(article, id=id, format=format, charset=charset)],
             claims=claims)[0]

@@ -26,6 +26,7 @@ from itertools import chain, islice
 from lxml import etree
 
 __all__ = [
+    "ARTICLE_FORMATS",
     "Article",
     "InputError",
     "Paragraph",
@@ -41,6 +42,7 @@ __all__ = [
     "segment_html",
     "segment_text",
     "sniff_format",
+    "unknown_format",
     "unpaired_surrogate",
     "utf16_codec",
 ]
@@ -608,6 +610,13 @@ def segment_html(data: bytes | str, name: str = "<input>", charset: str | None =
     return Article("html", "\n".join(lines), paragraphs, title)
 
 
+ARTICLE_FORMATS = ("text", "html", "mhtml")
+
+
+def unknown_format(format) -> str:
+    return f"unknown input format {format!r}: use {', '.join(map(repr, ARTICLE_FORMATS))}"
+
+
 def segment(data: bytes | str, format: str | None = None, name: str = "<input>",
             charset: str | None = None) -> Article:
     """Segment text or HTML, or the page of a page saved as MHTML (:func:`read_mhtml`);
@@ -624,7 +633,7 @@ def segment(data: bytes | str, format: str | None = None, name: str = "<input>",
     if format == "html":
         return segment_html(data, name, charset)
     if format != "text":
-        raise ValueError(f"unknown input format {format!r}: use 'text', 'html' or 'mhtml'")
+        raise ValueError(unknown_format(format))
     text = decode_text(data, name, charset) if isinstance(data, bytes) else data
     return Article("text", text, segment_text(text))
 
