@@ -153,6 +153,35 @@ def test_bad_article_gives_an_error_record_not_an_exception(predictor):
         assert record["paragraphs"] == [] and record["content_text"] == ""
 
 
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_threshold_overrides_replace_the_models_own_and_reach_the_workers(predictor, n_jobs):
+    articles = [SEED.read_text(), NEWS.read_bytes()]
+    own = list(predictor.predict_many(articles))
+    for content, claim in ((0.95, 0.01), (0.05, 0.9)):
+        records = list(predictor.with_thresholds(content=content, claim=claim)
+                       .predict_many(articles, n_jobs=n_jobs))
+        for before, after in zip(own, records):
+            scores = [(p["content_score"], p["claim_score"]) for p in after["paragraphs"]]
+            assert scores == [(p["content_score"], p["claim_score"])
+                              for p in before["paragraphs"]]
+            for p in after["paragraphs"]:
+                assert p["content"] == (p["content_score"] >= content)
+                assert p["claim"] == ((p["claim_score"] >= claim) if p["content"] else None)
+    changed = list(predictor.with_thresholds(content=0.95).predict_many(articles))
+    assert sum(p["content"] for r in changed for p in r["paragraphs"]) < \
+        sum(p["content"] for r in own for p in r["paragraphs"])
+    with pytest.raises(ValueError, match="claim threshold must be between 0 and 1, got 1.5"):
+        predictor.with_thresholds(claim=1.5)
+
+
+def test_cli_threshold_options(models_dir):
+    strict = _run([SEED, "--models", models_dir, "--content-threshold", "0.99", "-q"])
+    assert strict.exit_code == 0
+    record = json.loads(strict.stdout)
+    assert all(p["content"] == (p["content_score"] >= 0.99) for p in record["paragraphs"])
+    assert _run([SEED, "--models", models_dir, "--claim-threshold", "-0.1"]).exit_code == 2
+
+
 def test_an_unknown_format_is_the_callers_error(predictor):
     with pytest.raises(ValueError, match="unknown input format 'pdf': use 'text', 'html', "
                                          "'mhtml'"):

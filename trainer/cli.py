@@ -147,8 +147,16 @@ def evaluate(model_dir, data, split, output):
 @click.option("--no-claims", is_flag=True,
               help="Content only: skip the claim model (claim and claim_score are null), "
                    "which the models folder then need not hold. The text format never needs it.")
+@click.option("--content-threshold", type=click.FloatRange(0, 1), metavar="P",
+              help="Content when the content score (a calibrated probability) reaches P, not "
+                   "the model's threshold chosen on validation: higher keeps less boilerplate "
+                   "and drops more content.")
+@click.option("--claim-threshold", type=click.FloatRange(0, 1), metavar="S",
+              help="A claim when the claim score reaches S, not the model's threshold for the "
+                   "page's kind: lower misses fewer claims and marks more non-claims.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; no summary unless something failed.")
-def predict(inputs, output, models, output_format, input_format, jobs, no_claims, quiet):
+def predict(inputs, output, models, output_format, input_format, jobs, no_claims,
+            content_threshold, claim_threshold, quiet):
     """Label the paragraphs of every article in INPUTS.
 
     INPUTS are .txt, .html/.htm or .jsonl files (one article per line: {"id", "text" or
@@ -163,7 +171,8 @@ def predict(inputs, output, models, output_format, input_format, jobs, no_claims
 
     try:
         claims = not no_claims and output_format != "text"
-        predictor = Predictor.load(models, claims=claims)
+        predictor = Predictor.load(models, claims=claims).with_thresholds(
+            content=content_threshold, claim=claim_threshold)
         summary = predict_files(predictor, inputs, output, output_format=output_format,
                                 input_format=input_format, n_jobs=jobs, claims=claims,
                                 progress=not quiet and sys.stderr.isatty())

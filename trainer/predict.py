@@ -105,12 +105,16 @@ def default_models_dir() -> Path:
 @dataclass(frozen=True)
 class Predictor:
     """The models of a models folder, ready to label articles: both content models, and the
-    claim model unless loaded without it."""
+    claim model unless loaded without it. ``content_threshold`` and ``claim_threshold``, when
+    given, replace the models' own thresholds (chosen on validation) for every paragraph: a
+    higher one trades recall for precision (see :meth:`with_thresholds`)."""
 
     path: Path
     content_html: Bundle
     content_text: Bundle
     claim: Bundle | None
+    content_threshold: float | None = None
+    claim_threshold: float | None = None
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None, *, claims: bool = True) -> Predictor:
@@ -138,10 +142,21 @@ class Predictor:
         return cls(path, content_html=bundles["content-html"],
                    content_text=bundles["content-text"], claim=bundles.get("claim"))
 
+    def with_thresholds(self, content: float | None = None,
+                        claim: float | None = None) -> Predictor:
+        """This predictor marking a paragraph content (a claim) when its score reaches
+        ``content`` (``claim``) instead of the model's threshold; None keeps the model's.
+        Content scores are calibrated probabilities; claim scores rank, but are not."""
+        for name, value in (("content", content), ("claim", claim)):
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} threshold must be between 0 and 1, got {value}")
+        return replace(self, content_threshold=content, claim_threshold=claim)
+
     @cached_property
     def _pickled(self) -> tuple[str, bytes]:
         return uuid.uuid4().hex, pickle.dumps(
-            (self.path, self.content_html, self.content_text, self.claim),
+            (self.path, self.content_html, self.content_text, self.claim,
+             self.content_threshold, self.claim_threshold),
             protocol=pickle.HIGHEST_PROTOCOL)
 
     def __reduce__(self):
@@ -258,7 +273,8 @@ def _scores(predictor: Predictor, articles: list[Article],
             return content.tolist(), None, None
         claim = _positive_scores(predictor.claim, frame)
     # Input pages are written pages unless a row says otherwise; see Bundle.row_thresholds.
-    claim_cuts = predictor.claim.row_thresholds(frame["page_type"])
+    claim_cuts = predictor.claim.row_thresholds(frame["page_type"]) \
+        if predictor.claim_threshold is None else np.full(len(frame), predictor.claim_threshold)
     return content.tolist(), claim.tolist(), claim_cuts.tolist()
 
 
@@ -315,7 +331,8 @@ def _records(predictor: Predictor,
         records.append(article_record(
             item, article, content_scores[offset:end],
             claim_scores[offset:end] if claims else None,
-            content_threshold=content_model.threshold,
+            content_threshold=content_model.threshold if predictor.content_threshold is None
+            else predictor.content_threshold,
             claim_threshold=claim_cuts[offset:end] if claims else None))
         offset = end
     return records
