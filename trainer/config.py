@@ -1,9 +1,9 @@
 """TOML configs: load, override from the command line (``--set a.b=value``), validate.
 
 A schema is a nested dict whose leaves are :class:`Option`. Validation fills defaults, checks
-types, choices and bounds, refuses unknown keys, and resolves ``path`` options relative to the config
-file, so a config means the same thing wherever it is run from. Every error names the file and
-the dotted key.
+types, choices and bounds, refuses unknown keys, and resolves ``path`` options relative to the
+config file, so a config means the same thing wherever it is run from. Every error names the
+file and the dotted key.
 """
 
 from __future__ import annotations

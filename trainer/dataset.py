@@ -242,11 +242,19 @@ def _check_adapters(config: dict, where: str) -> None:
                               f"(known: {', '.join(sorted(adapters))})")
 
 
+def _saved_dataset(path: Path) -> Path:
+    """Where the saved ``DatasetDict`` of a build's output folder (or of itself) is."""
+    return path / "dataset" if (path / "dataset").is_dir() else path
+
+
+def is_built(path: str | os.PathLike) -> bool:
+    """Whether ``path`` holds a built dataset (see :func:`load_dataset`)."""
+    return (_saved_dataset(Path(path)) / "dataset_dict.json").is_file()
+
+
 def load_dataset(path: str | os.PathLike) -> DatasetDict:
     """Load a built dataset: the build's output folder or its ``dataset`` subfolder."""
-    path = Path(path)
-    if (path / "dataset").is_dir():
-        path = path / "dataset"
-    if not (path / "dataset_dict.json").is_file():
+    path = _saved_dataset(Path(path))
+    if not is_built(path):
         raise FileNotFoundError(f"{path}: no built dataset here; run `trainer build CONFIG` first")
     return load_from_disk(str(path))

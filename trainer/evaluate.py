@@ -32,6 +32,7 @@ from sklearn.model_selection import cross_val_predict
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
+from .dataset import is_built
 from .metrics import (MIN_INTERVAL_UNITS, bootstrap_interval, calibration_table,
                       classification_scores, count_f1, count_macro_f1, page_scores,
                       shingle_prf, word_prf)
@@ -463,7 +464,7 @@ def _evaluate(model_dir, data, split: str, output, progress: bool) -> dict:
     else:
         # The baseline learns from the model's own training rows, whatever data it is scored on.
         trained_on = Path(cfg["data"]["path"])
-        if (trained_on / "dataset").is_dir() or (trained_on / "dataset_dict.json").is_file():
+        if is_built(trained_on):
             log.info("training the CheckThat! baseline on the model's training rows")
             result["baselines"]["CheckThat! TF-IDF + LinearSVC"] = claim_baseline(
                 cfg, trained_on, rows[labelled])

@@ -146,7 +146,8 @@ class Predictor:
                         claim: float | None = None) -> Predictor:
         """This predictor marking a paragraph content (a claim) when its score reaches
         ``content`` (``claim``) instead of the model's threshold; None keeps the model's.
-        Content scores are calibrated probabilities; claim scores rank, but are not."""
+        Content scores are calibrated probabilities; claim scores rank paragraphs but are not
+        calibrated."""
         for name, value in (("content", content), ("claim", claim)):
             if value is not None and not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} threshold must be between 0 and 1, got {value}")

@@ -36,7 +36,7 @@ from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 from threadpoolctl import threadpool_limits
 
 from .config import ConfigError, Option, load_config
-from .dataset import build, load_build_config, load_dataset
+from .dataset import build, is_built, load_build_config, load_dataset
 from .metrics import best_threshold
 from .pipelines import (UNLABELLED, HeldOutCalibration, block_schema, build_model, check_blocks,
                         group_folds, make_estimator, window_option)
@@ -170,8 +170,7 @@ def check_train_config(cfg: dict, where: str) -> None:
                           f"({chars['ngram_max']}), got {chars['ngram_min']}")
 
     data = Path(cfg["data"]["path"])
-    built = (data / "dataset").is_dir() or (data / "dataset_dict.json").is_file()
-    if not built:
+    if not is_built(data):
         if not cfg["data"]["build"]:
             raise ConfigError(f"{where}: data.path: no built dataset at {data} (run `trainer "
                               f"build` first, or set data.build to a build config)")
@@ -426,7 +425,7 @@ def _train(cfg: dict) -> TrainResult:
 
     started = time.perf_counter()
     task, data = cfg["task"], Path(cfg["data"]["path"])
-    if cfg["data"]["build"] and not ((data / "dataset").is_dir()):
+    if cfg["data"]["build"] and not is_built(data):
         log.info("building the dataset %s from %s", data, cfg["data"]["build"])
         build(load_build_config(cfg["data"]["build"], [f'output.path="{data}"']))
     exclude, unlabel = cfg["data"]["exclude_sources"], cfg["data"]["unlabel_before_content"]
