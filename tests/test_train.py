@@ -224,6 +224,8 @@ def test_training_is_deterministic_for_a_seed(workspace):
     (["weights.sources.nowhere=2.0"], "weights.sources"),
     (['data.unlabel_before_content=["nowhere"]'], "data.unlabel_before_content"),
     (['search.method="grid"'], "search.params"),
+    (['search.method="grid"', 'search.params.alpha=[1e-5, -1.0]'], r"search.params.alpha\[1\]"),
+    (['search.method="random"', 'search.params.loss=["nope"]'], r"search.params.loss\[0\]"),
     (['threshold.policy="best"'], "threshold.policy"),
     (["data.debate_samples.copies=-1"], "data.debate_samples.copies"),
     (["data.debate_samples.share=0"], "data.debate_samples.share"),

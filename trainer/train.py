@@ -159,6 +159,13 @@ def check_train_config(cfg: dict, where: str) -> None:
         if not isinstance(values, list) or not values:
             raise ConfigError(f"{where}: search.params.{param}: expected a non-empty list of "
                               f"values, got {values!r}")
+        for i, value in enumerate(values):  # each candidate, as the search would set it
+            try:
+                make_estimator(cfg["estimator"]["name"],
+                               {**cfg["estimator"]["params"], param: value}, key="estimator")
+            except ConfigError as exc:
+                problem = str(exc).removeprefix("estimator.params: ")
+                raise ConfigError(f"{where}: search.params.{param}[{i}]: {problem}") from None
     if search["method"] != "none" and not search["params"]:
         raise ConfigError(f"{where}: search.params: search.method = {search['method']!r} "
                           f"needs parameters to search")
