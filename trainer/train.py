@@ -72,22 +72,26 @@ TRAIN_SCHEMA = {
         "unlabel_before_content": Option(list, [], help="sources whose gold text leaves out "
                                          "titles and bylines: their rows before an article's "
                                          "first content paragraph are context, not labels"),
-        "crops": Option(int, 0, low=0, help="extra copies of each training article, each cut as a "
-                                     "reader copies it: from its first content paragraph to "
-                                     "part of the boilerplate after its last"),
+        "crops": Option(int, 0, low=0,
+                        help="extra copies of each training article, each cut as a reader "
+                             "copies it: from its first content paragraph to part of the "
+                             "boilerplate after its last"),
         "include_validation": Option(bool, False, help="also fit on the validation split, for "
                                      "a final model once its recipe was chosen there: "
                                      "validation rows are then scored out of fold (their "
                                      "sites held out), and calibration, thresholds and "
                                      "validation metrics use those scores"),
         "debate_samples": {
-            "copies": Option(int, 0, low=0, help="extra copies of each training debate transcript "
-                                          "holding a sample of its labelled sentences alone, as "
-                                          "CheckThat! gives its dev and dev-test sets"),
-            "share": Option(float, 1.0, above=0.0, high=1.0, help="share of a debate's labelled sentences dealt "
-                                             "into its copies (each into one copy)"),
-            "weight": Option(float, 1.0, above=0.0, help="sample weight of a copied sentence, times its "
-                                              "source's weight"),
+            "copies": Option(int, 0, low=0,
+                             help="extra copies of each training debate transcript holding a "
+                                  "sample of its labelled sentences alone, as CheckThat! gives "
+                                  "its dev and dev-test sets"),
+            "share": Option(float, 1.0, above=0.0, high=1.0,
+                            help="share of a debate's labelled sentences dealt into its copies "
+                                 "(each into one copy)"),
+            "weight": Option(float, 1.0, above=0.0,
+                             help="sample weight of a copied sentence, times its source's "
+                                  "weight"),
         },
     },
     "features": block_schema(),
@@ -107,8 +111,8 @@ TRAIN_SCHEMA = {
         "n_iter": Option(int, 10, low=1, help="candidates tried by the random search"),
         "scoring": Option(str, "average_precision"),
     },
-    "weights": {"sources": {"*": Option(float, low=0.0, help="sample weight of the source's "
-                                                             "rows (0: context only)")}},
+    "weights": {"sources": {"*": Option(float, low=0.0,
+                                        help="sample weight of the source's rows")}},
     "calibration": {
         "method": Option(str, "none", choices=("none", "sigmoid", "isotonic"),
                          help="recalibrate probabilities on the validation split"),
