@@ -327,11 +327,31 @@ def _render(nodes, keep_hidden: bool, parent: str = "div", in_hidden: bool = Fal
 @settings(max_examples=300, deadline=None)
 def test_hidden_elements_are_dropped_as_if_cut_from_the_markup(nodes):
     # Their tails stay, joined to the text before them: the same paragraphs, link densities
-    # and source lines as the page without them.
-    page = "<html><body>\n<div>{}</div></body></html>"
+    # and source lines as the page without them. The visible paragraph after them holds most
+    # of the page's words, so no hidden element is taken for a page hidden until its scripts
+    # run (see the test below).
+    page = "<html><body>\n<div>{}</div><p>" + "visible " * 200 + "</p></body></html>"
     hidden = segment_html(page.format(_render(nodes, keep_hidden=True)))
     cut = segment_html(page.format(_render(nodes, keep_hidden=False)))
     assert hidden == cut
+
+
+def test_a_page_hidden_until_its_scripts_run_is_read():
+    # Frameworks hide the whole page until their scripts have run (a WCXB article page lost
+    # all its text so); hidden parts of it, and small hidden elements beside it, still go.
+    article = " ".join(f"Sentence {i} of the article says something new." for i in range(12))
+    page = ('<html><body><div id="app"><div style="visibility:hidden;min-height:100vh">'
+            '<nav style="display:none">Home News Sport</nav>'
+            f'<h1>The headline</h1><p>{article}</p></div></div>'
+            '<div style="display: none">' + "Cookie settings and our partners. " * 10 + '</div>'
+            '<footer>Contact</footer></body></html>')
+    assert [p.text for p in segment_html(page).paragraphs] == ["The headline", article,
+                                                               "Contact"]
+    # Hidden text that is not most of the page stays hidden.
+    beside = page.replace(article, "A short visible paragraph.").replace(
+        '<footer>Contact</footer>', f'<p>{article}</p>')
+    assert "Cookie settings" not in segment_html(beside).text
+    assert "The headline" not in segment_html(beside).text
 
 
 def test_deeply_nested_html_is_read_whole_or_refused():

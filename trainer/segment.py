@@ -365,6 +365,7 @@ _BLOCK_TAGS = frozenset({
     "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot",
     "th", "thead", "tr", "ul", "br", "button", "label", "textarea",
 })
+_REVEAL_DEPTH = 6  # how deep a hidden wrapper of the whole page may sit
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _TOKEN_RE = re.compile(r"[a-z]+")
 _MAX_CLASS_TOKENS = 12
@@ -418,6 +419,11 @@ def _parse(markup: str, name: str):
     title = normalise(title_el.text or "") if title_el is not None else ""
     etree.strip_elements(root, *_DROP_TAGS, with_tail=False)
     return root, title
+
+
+def _word_count(el) -> int:
+    """Whitespace-separated words in an element's text, its descendants' included."""
+    return len(etree.tostring(el, method="text", encoding=str, with_tail=False).split())
 
 
 def _keep_after_end(root) -> None:
@@ -553,10 +559,26 @@ def segment_html(data: bytes | str, name: str = "<input>", charset: str | None =
     # hidden elements were cut out of the markup (cheaper than a pass that cuts them out).
     # Attribute names are bytes: lxml would encode a str name on every call.
     text = owner = None
+    page_words = 0  # the page's word count, counted once a hidden element needs it
+
+    def reveals_page(el) -> bool:
+        # A page that its scripts reveal once they have run is hidden as a whole until then:
+        # a wrapper near the top holding most of its words (5 of 1,497 WCXB pages, 2 to 6
+        # levels under <html>, "visibility: hidden" or "display: none"; one lost all its text).
+        if len(saved) > _REVEAL_DEPTH:
+            return False
+        words = _word_count(el)
+        if words < 20:  # most are small (icons, pixels, menus): spare counting the page
+            return False
+        nonlocal page_words
+        page_words = page_words or _word_count(root)
+        return 2 * words > page_words
+
     for event, el in chain(walk, [("stop", None)]):
         if event == "start" and (
                 el.get(b"aria-hidden") == "true"
-                or (style := el.get(b"style")) is not None and hidden_style(style)) and saved:
+                or (style := el.get(b"style")) is not None and hidden_style(style)) and saved \
+                and not reveals_page(el):
             # Hidden, and not the root (which has no parent to be cut from): skip it.
             walk.skip_subtree()
             next(walk)  # its end event
