@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from trainer.corpora import BuildLog
+from trainer.corpora import BuildLog, site_of
 from trainer.corpora.annotated import (LABELS, AnnotatedArticle, ParagraphLabel, annotated,
                                        annotated_rows, read_annotated, write_annotated)
 from trainer.rows import UNKNOWN
@@ -52,6 +52,40 @@ def test_rows_carry_labels_and_group(tmp_path):
         ("gold", "gold"), ("gold", "gold"), ("gold", "")]
     assert {r["group"] for r in rows} == {"news.example"}
     assert {r["article_id"] for r in rows} == {"annotated:a1"}
+
+
+@pytest.mark.parametrize("url, site", [
+    ("https://www.news.example.com/x", "example.com"),
+    ("https://uk.glossier.com/a", "glossier.com"),
+    ("https://BUY.Glossier.com./b", "glossier.com"),
+    ("https://someone.substack.com/p/post", "substack.com"),
+    ("https://news.bbc.co.uk/story", "bbc.co.uk"),
+    ("https://user.github.io/blog", "github.io"),  # ICANN suffixes only: one platform
+    ("http://192.168.0.1:8080/page", "192.168.0.1"),
+    ("http://[2001:db8::1]/page", "2001:db8::1"),
+    ("http://localhost/x", "localhost"),
+    ("not a url", ""),
+])
+def test_site_is_the_registrable_domain(url, site):
+    # Subdomains share their site's templates, so its boilerplate: one split unit.
+    assert site_of(url) == site
+
+
+def test_a_sites_subdomains_land_in_one_split(tmp_path):
+    from trainer.dataset import build, load_build_config
+
+    articles = [{**GOOD, "id": f"a{i}", "url": f"https://{sub}.site{i % 5}.com/p{i}"}
+                for i, sub in enumerate(["www", "blog", "shop", "uk", "news", "docs"] * 10)]
+    jsonl(tmp_path / "a.jsonl", *articles)
+    (tmp_path / "data.toml").write_text(
+        '[split]\nvalidation = 0.3\ntest = 0.3\n[sources.mine]\nadapter = "annotated"\n'
+        'path = "a.jsonl"\n[output]\npath = "out"\n')
+    dataset = build(load_build_config(tmp_path / "data.toml"))
+    split_of_site = {}
+    for split in dataset:
+        for group in set(dataset[split]["group"]):
+            assert split_of_site.setdefault(group, split) == split
+    assert sorted(split_of_site) == [f"site{i}.com" for i in range(5)]
 
 
 def test_group_defaults_to_id_then_explicit_group_wins():

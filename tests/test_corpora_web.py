@@ -168,7 +168,7 @@ def test_scrapinghub_claims_and_gold_boilerplate(aeb_dir: Path, tmp_path: Path):
     assert len(pages) == 1
     rows = {row["text"]: row for row in pages[0]}
     assert rows[LEAD]["article_id"] == "scrapinghub:abc123"
-    assert rows[LEAD]["group"] == "news.example.com"
+    assert rows[LEAD]["group"] == "example.com"  # the site, not its subdomain
     assert (rows[LEAD]["content"], rows[LEAD]["claim"], rows[LEAD]["claim_origin"]) == \
         (1, 1, "gold")
     assert (rows[QUOTE]["content"], rows[QUOTE]["claim"]) == (1, 2)

@@ -24,11 +24,13 @@ def _toy_adapter(options, log):
 
 
 def _pinned_adapter(options, log):
-    text = "A sentence that is pinned to the test split."
-    rows = article_rows(Article("text", text, segment_text(text)), source="pinned",
-                        article_id="pinned:0", group="debate-1")
-    rows[0]["claim"], rows[0]["claim_origin"], rows[0]["split"] = 1, "gold", "test"
-    yield rows
+    """Sentences of one debate that the corpus pins to two splits."""
+    for i, split in enumerate(["test", "validation"]):
+        text = f"Sentence {i} is pinned to the {split} split."
+        rows = article_rows(Article("text", text, segment_text(text)), source="pinned",
+                            article_id=f"pinned:{i}", group="debate-1")
+        rows[0]["claim"], rows[0]["claim_origin"], rows[0]["split"] = 1, "gold", split
+        yield rows
 
 
 @pytest.fixture
@@ -44,15 +46,19 @@ def toy_config(tmp_path, monkeypatch):
 def test_build_splits_by_group_and_writes_everything(toy_config, tmp_path):
     dataset = build(load_build_config(toy_config))
     assert set(dataset) == set(SPLITS)
-    assert sum(len(d) for d in dataset.values()) == 20 * 3 + 1
+    assert sum(len(d) for d in dataset.values()) == 20 * 3 + 2
     assert dataset["train"].features == FEATURES
     sites = {s: set(dataset[s]["group"]) for s in SPLITS}
     assert not sites["train"] & sites["validation"]
     assert not sites["train"] & sites["test"]
-    assert not sites["validation"] & sites["test"]
+    assert not sites["validation"] - {"debate-1"} & sites["test"]
     assert "debate-1" in sites["test"]
     out = tmp_path / "out"
     summary = json.loads((out / "summary.json").read_text())
+    # Pinned groups shared by splits are listed, apart from hashed ones (which never are).
+    assert summary["groups_in_several_splits"] == []
+    assert summary["pinned_groups_in_several_splits"] == ["debate-1"]
+    assert "- debate-1" in (out / "summary.md").read_text()
     assert summary["skipped"] == {"toy: missing html": 1}
     assert summary["sources"]["toy"]["train"]["content=content"] == len(
         [r for r in dataset["train"] if r["source"] == "toy" and r["content"] == 1])

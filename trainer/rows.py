@@ -28,7 +28,7 @@ SPOKEN_PAGE_TYPES = frozenset({"transcript"})
 COLUMN_TYPES = {
     "source": "string",        # corpus adapter that produced the row
     "article_id": "string",    # unique across sources, e.g. "wcxb:0001"
-    "group": "string",         # split unit: site host for web pages, document otherwise
+    "group": "string",         # split unit: site (registrable domain) for web pages, document otherwise
     "url": "string",
     "page_type": "string",     # WCXB page type, "transcript", or "" when unknown
     "format": "string",        # "html" or "text": what the article was given as

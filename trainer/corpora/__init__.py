@@ -10,9 +10,12 @@ to pin it to an official split. Anything an adapter cannot use is reported throu
 
 from __future__ import annotations
 
+import ipaddress
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Iterator
+from urllib.parse import urlsplit
 
 Adapter = Callable[[dict, "BuildLog"], Iterator[list[dict]]]
 ADAPTERS: dict[str, Adapter] = {}
@@ -37,6 +40,29 @@ class BuildLog:
 
     def skip_counts(self) -> Counter:
         return Counter((s["source"], s["reason"].split(":")[0]) for s in self.skipped)
+
+
+def site_of(url: str) -> str:
+    """The split unit of a web page: the registrable domain of its URL's host ("" if none).
+
+    A site's subdomains share its templates, and so its boilerplate (uk.glossier.com and
+    buy.glossier.com; blog platforms' many subdomains): split by host, 21 WCXB domains had
+    pages in two splits. ICANN suffixes only (bbc.co.uk), not private ones such as github.io,
+    whose subdomains share a platform's pages too. An IP address is its own site.
+    """
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return _public_suffixes().privatesuffix(host) or host
+
+
+@lru_cache(maxsize=1)
+def _public_suffixes():
+    """The public suffix list shipped with ``publicsuffixlist`` (read offline, once)."""
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList(only_icann=True)
 
 
 def load_adapters() -> dict[str, Adapter]:

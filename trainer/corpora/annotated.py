@@ -15,11 +15,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
-from urllib.parse import urlsplit
 
 from ..rows import UNKNOWN, article_rows
 from ..segment import Article, InputError, normalise, segment, unpaired_surrogate
-from . import BuildLog, adapter
+from . import BuildLog, adapter, site_of
 
 __all__ = [
     "LABELS",
@@ -92,11 +91,8 @@ class AnnotatedArticle:
 
     @property
     def split_group(self) -> str:
-        """The unit a dataset is split by: ``group``, else the URL's host, else the id."""
-        if self.group:
-            return self.group
-        host = urlsplit(self.url).hostname or ""
-        return host.removeprefix("www.") or self.id
+        """The unit a dataset is split by: ``group``, else the URL's site, else the id."""
+        return self.group or site_of(self.url) or self.id
 
     def to_json(self) -> dict:
         """The JSON object of this article, leaving out empty optional keys."""

@@ -18,12 +18,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
-from urllib.parse import urlsplit
 
 from ..align import AlignmentQuality, PageAlignment, align_blocks, alignment_quality, words
 from ..rows import article_rows
 from ..segment import InputError, segment_html
-from . import BuildLog, adapter
+from . import BuildLog, adapter, site_of
 
 _CLAIM_VALUES = {"claim": 1, "non-claim": 0}
 _CLAIM_SHARE = 0.4
@@ -91,12 +90,6 @@ def _read_claims(path: str | Path) -> dict[str, list[_ClaimRecord]]:
                 boilerplate=bool(record.get("boilerplate", False)),
             ))
     return by_page
-
-
-def _group(url: str) -> str:
-    """The split unit of a web page: its host, lowercased, without a leading "www."."""
-    host = urlsplit(url).hostname or ""
-    return host.removeprefix("www.")
 
 
 # --------------------------------------------------------------------------- labelling
@@ -240,7 +233,7 @@ def _page_rows(source: str, page_id: str, html_dir: Path, url: object, page_type
     if not url:
         tally.pages_without_url.append(page_id)  # grouped alone, under its article id
     rows = article_rows(article, source=source, article_id=article_id,
-                        group=_group(url) or article_id, url=url, page_type=page_type)
+                        group=site_of(url) or article_id, url=url, page_type=page_type)
     _label_page(rows, [p.text for p in article.paragraphs], gold_paragraphs, without, claims,
                 source, log, tally)
     tally.publish(log, source)
