@@ -117,6 +117,25 @@ def test_evaluate_writes_hand_checkable_scores(tmp_path, wcxb_page):
         assert (tmp_path / "report" / "plots" / plot).stat().st_size > 1000
 
 
+def test_an_interrupted_evaluation_leaves_the_old_report_whole(tmp_path, wcxb_page,
+                                                              monkeypatch):
+    from matplotlib.figure import Figure
+
+    bundle = _stub_bundle(tmp_path, "html", wcxb_page, exclude=["scrapinghub"])
+    report = tmp_path / "report"
+    evaluate(bundle, output=report)
+    before = {p: p.read_bytes() for p in report.rglob("*") if p.is_file()}
+
+    def save_half_then_fail(self, fname, **kwargs):
+        Path(fname).write_bytes(b"\x89PNG half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Figure, "savefig", save_half_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        evaluate(bundle, output=report)
+    assert {p: p.read_bytes() for p in report.rglob("*") if p.is_file()} == before
+
+
 def test_an_html_model_is_scored_on_the_html_pages_of_the_split_only(tmp_path, wcxb_page):
     # A debate transcript (text, every sentence content) beside the page: an HTML model's
     # paragraph F1 counted it, and the seed article, among its test pages.

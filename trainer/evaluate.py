@@ -32,6 +32,7 @@ from sklearn.model_selection import cross_val_predict
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
+from .atomic import write_text_atomically
 from .dataset import is_built
 from .metrics import (MIN_INTERVAL_UNITS, bootstrap_interval, calibration_table,
                       classification_scores, count_f1, count_macro_f1, page_scores,
@@ -477,7 +478,8 @@ def _evaluate(model_dir, data, split: str, output, progress: bool) -> dict:
     write_plots(output / "plots", paragraphs, rows.loc[labelled, task].to_numpy(),
                 scores[labelled], LABEL_NAMES[task], f"{task} ({input_mode}) {split}")
     result["seconds"] = round(time.perf_counter() - started, 1)
-    (output / "metrics.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
-    (output / "report.md").write_text(evaluation_markdown(result))
+    write_text_atomically(output / "metrics.json",
+                          json.dumps(result, indent=2, default=str) + "\n")
+    write_text_atomically(output / "report.md", evaluation_markdown(result))
     log.info("wrote %s/report.md in %.0f s", output, result["seconds"])
     return result

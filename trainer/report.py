@@ -6,6 +6,8 @@ Plots use matplotlib's Agg backend, so they render on machines without a display
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from pathlib import Path
 
 import matplotlib
@@ -79,9 +81,15 @@ def write_plots(folder: Path, metrics: dict, y, scores, label_names: list[str],
 
 
 def _save(fig, path: Path) -> Path:
+    """Save a figure as PNG atomically (an interrupted evaluation leaves the old plot)."""
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        fig.savefig(temporary, dpi=110, format="png")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+        plt.close(fig)
     return path
 
 

@@ -499,7 +499,9 @@ def _train(cfg: dict) -> TrainResult:
         scores = model.calibrate(scores)
     rows = {"validation": (y_validation, scores, validation_rows["source"],
                            validation_rows["page_type"])}
-    # The training rows themselves (and their copies), without the validation split's.
+    # The training rows themselves, without the validation split's, and their debate-sample
+    # copies: sampled as CheckThat! samples its dev and test sentences, they are scored as
+    # those will be (without their real neighbours) when the spoken threshold is chosen.
     fitted = np.ones(len(y_train), dtype=bool)
     fitted[held_out] = False
     if stacked.out_of_fold:  # not needed for prediction: not saved
