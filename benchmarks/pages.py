@@ -2,7 +2,8 @@
 
 Held-out means never used to train our models. WCXB pages are those whose site fell in the
 built dataset's test split (read from the dataset each content model was trained on, so no
-list is hard-coded); ScrapingHub pages are all of them when every content model excluded that
+list is hard-coded), with the pages the build skipped because our segmenter read no text from
+them (every tool runs on them; ours outputs nothing); ScrapingHub pages are all of them when every content model excluded that
 source from training (its role as the external test set), else only its test split.
 """
 
@@ -10,11 +11,12 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from trainer.bundle import read_manifest
-from trainer.dataset import load_dataset
+from trainer.dataset import UNREAD_PAGE_REASONS, load_dataset, skipped_pages
 from trainer.evaluate import PageStore
 from trainer.segment import decode_html, segment_html, segment_text
 
@@ -39,6 +41,7 @@ class HeldOut:
     wcxb: list[Page]
     scrapinghub: list[Page]
     scrapinghub_scope: str  # which ScrapingHub pages, and why
+    wcxb_scope: str = "sites in the dataset's test split"
 
 
 def sample(items: list, limit: int | None) -> list:
@@ -58,20 +61,32 @@ def _training_config(models: Path, name: str) -> dict:
     return config
 
 
-def _test_split_pages(dataset_path: str, source: str) -> dict[str, str]:
-    """article id → page type of the test split's pages from ``source``."""
+def _test_split_pages(dataset_path: str, source: str) -> tuple[dict[str, str], dict[str, str]]:
+    """article id → page type of the test split's pages from ``source``, with the pages the
+    dataset skipped because our segmenter read no text from them (every tool runs on those,
+    ours outputs nothing); and article id → reason of the skipped pages no tool can be scored
+    on (no gold text, no HTML)."""
     test = load_dataset(dataset_path)["test"].select_columns(["source", "article_id",
                                                               "page_type"]).to_pandas()
     test = test[test["source"] == source]
-    return test.groupby("article_id")["page_type"].first().to_dict()
+    pages = test.groupby("article_id")["page_type"].first().to_dict()
+    left_out = {}
+    for article, (page_type, reason) in skipped_pages(dataset_path, "test", source).items():
+        if reason.startswith(UNREAD_PAGE_REASONS):
+            pages[article] = page_type
+        else:
+            left_out[article] = reason.split(":")[0]
+    return pages, left_out
 
 
-def _common_test_pages(configs: list[dict], source: str) -> dict[str, str]:
+def _common_test_pages(configs: list[dict], source: str) -> tuple[dict[str, str], dict]:
     pages: dict[str, str] | None = None
+    left_out: dict[str, str] = {}
     for path in dict.fromkeys(c["data"]["path"] for c in configs):
-        found = _test_split_pages(path, source)
+        found, skipped = _test_split_pages(path, source)
         pages = found if pages is None else {a: t for a, t in pages.items() if a in found}
-    return pages or {}
+        left_out.update(skipped)
+    return pages or {}, left_out
 
 
 def _load(store: PageStore, source: str, page_types: dict[str, str]) -> list[Page]:
@@ -89,7 +104,13 @@ def held_out_pages(models: Path, data: Path, wcxb_limit: int | None = None,
         if not store.available(source):
             raise FileNotFoundError(f"{data / CORPUS_FOLDERS[source]}: corpus not found "
                                     f"(pass --data with the shared data folder)")
-    wcxb = _common_test_pages(configs, "wcxb")
+    wcxb, left_out = _common_test_pages(configs, "wcxb")
+    wcxb_scope = "sites in the dataset's test split"
+    if left_out:
+        reasons = Counter(left_out.values())
+        wcxb_scope += (f"; left out for every tool: {len(left_out)} of their pages that cannot "
+                       f"be scored (" + ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
+                       + ")")
     wcxb = {a: wcxb[a] for a in sample(list(wcxb), wcxb_limit)}
 
     external = all("scrapinghub" in c["data"].get("exclude_sources", []) for c in configs)
@@ -99,13 +120,14 @@ def held_out_pages(models: Path, data: Path, wcxb_limit: int | None = None,
         scrapinghub = {f"scrapinghub:{page}": "article" for page in ground_truth}
         scope = "all pages: no content model trained on ScrapingHub"
     else:
-        scrapinghub = _common_test_pages(configs, "scrapinghub")
+        scrapinghub, _ = _common_test_pages(configs, "scrapinghub")
         scope = "test split only: a content model trained on ScrapingHub's other pages"
     total = len(scrapinghub)
     scrapinghub = {a: scrapinghub[a] for a in sample(list(scrapinghub), scrapinghub_limit)}
     if len(scrapinghub) < total:
         scope += f" (a sample of {len(scrapinghub)} of {total})"
-    return HeldOut(_load(store, "wcxb", wcxb), _load(store, "scrapinghub", scrapinghub), scope)
+    return HeldOut(_load(store, "wcxb", wcxb), _load(store, "scrapinghub", scrapinghub), scope,
+                   wcxb_scope)
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,7 @@ def run_suite(models: Path, data: Path, settings: Settings, command: str) -> dic
         outputs, failures = stages.run(f"{name} page texts", system_outputs, pages, predictor,
                                        extractors)
         results["content"][name] = content_quality(pages, outputs, failures, metric, convention)
-    results["content"]["WCXB"]["scope"] = "sites in the dataset's test split"
+    results["content"]["WCXB"]["scope"] = held_out.wcxb_scope
     results["content"]["ScrapingHub"]["scope"] = held_out.scrapinghub_scope
     results["claims"] = stages.run("claim quality", claim_quality, predictor.claim)
 

@@ -175,6 +175,27 @@ def test_held_out_pages_come_from_the_test_split(world):
     assert held_out.wcxb[0].gold.startswith("What changed in site0007.example")
 
 
+def test_held_out_pages_include_those_the_dataset_skipped_unread(world):
+    # A test-split page the build skipped because our segmenter read no text from it is
+    # still measured (every tool runs on it); one without gold text is left out, and said so.
+    data, dataset, models = world
+    skipped = [{"source": "wcxb", "item": "0001", "reason": "no text blocks: none visible",
+                "group": "site0001.example", "page_type": "forum", "split": "test"},
+               {"source": "wcxb", "item": "0002", "reason": "empty main_content: no gold",
+                "group": "site0002.example", "page_type": "article", "split": "test"},
+               {"source": "wcxb", "item": "0003", "reason": "no text blocks: none visible",
+                "group": "site0003.example", "page_type": "article", "split": "train"}]
+    (dataset / "skipped.jsonl").write_text("".join(json.dumps(s) + "\n" for s in skipped))
+    try:
+        held_out = held_out_pages(models, data)
+    finally:
+        (dataset / "skipped.jsonl").unlink()
+    assert [(p.id, p.page_type) for p in held_out.wcxb] == [
+        ("wcxb:0001", "forum"), ("wcxb:0007", "article"), ("wcxb:0008", "forum")]
+    assert held_out.wcxb_scope.endswith(
+        "left out for every tool: 1 of their pages that cannot be scored (1 empty main_content)")
+
+
 def test_the_suite_runs_end_to_end_and_writes_its_report(world, tmp_path):
     data, _, models = world
     results = run_suite(models, data, TINY, "python -m benchmarks --tiny")

@@ -93,6 +93,9 @@ def test_wcxb_rows_labels_and_skips(wcxb_dir: Path):
     assert pages[1][0]["group"] == "wcxb:0004" and pages[1][0]["page_type"] == "forum"
     assert [(s["item"], s["reason"].split(":")[0]) for s in log.skipped] == [
         ("0002", "missing html"), ("0003", "empty main_content")]
+    # Whole pages skipped carry their site and type, so that evaluation accounts for them.
+    assert [(s["group"], s["page_type"]) for s in log.skipped] == [
+        ("example.org", "article"), ("example.org", "product")]
     stats = log.stats["wcxb"]
     assert stats["pages"] == 2 and stats["pages_without_url"] == ["0004"]
     assert stats["gold_word_coverage"] == 1.0

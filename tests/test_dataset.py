@@ -20,7 +20,7 @@ def _toy_adapter(options, log):
             row["content"] = int(row["text"].startswith("Story"))
             row["content_origin"] = "gold"
         yield rows
-    log.skip("toy", "page-99", "missing html")
+    log.skip("toy", "page-99", "missing html", "site3.example", "article")
 
 
 def _pinned_adapter(options, log):
@@ -63,7 +63,11 @@ def test_build_splits_by_group_and_writes_everything(toy_config, tmp_path):
     assert summary["sources"]["toy"]["train"]["content=content"] == len(
         [r for r in dataset["train"] if r["source"] == "toy" and r["content"] == 1])
     assert (out / "parquet" / "train.parquet").exists()
-    assert json.loads((out / "skipped.jsonl").read_text())["item"] == "page-99"
+    skipped = json.loads((out / "skipped.jsonl").read_text())
+    # A whole page skipped is dealt to the split its site's rows went to.
+    assert skipped["item"] == "page-99"
+    assert skipped["split"] == split_of("site3.example", 1, 0.25, 0.25)
+    assert "site3.example" in sites[skipped["split"]]
     reloaded = load_dataset(out)
     assert reloaded["test"]["text"] == dataset["test"]["text"]
 

@@ -117,6 +117,37 @@ def test_evaluate_writes_hand_checkable_scores(tmp_path, wcxb_page):
         assert (tmp_path / "report" / "plots" / plot).stat().st_size > 1000
 
 
+def test_held_out_pages_the_dataset_skipped_are_accounted_for(tmp_path, wcxb_page):
+    # A test-split page our segmenter reads no text from counts as an empty output (other
+    # tools may read it); one without gold text cannot be scored by anyone and is named.
+    corpus = tmp_path / "wcxb"
+    hidden = PAGE.replace("<body>", "<body><div style='display:none'>").replace(
+        "</body>", "</div></body>")
+    (corpus / "html" / "0002.html.gz").write_bytes(gzip.compress(hidden.encode()))
+    (corpus / "ground-truth" / "0002.json").write_text(
+        json.dumps({"ground_truth": {"main_content": GOLD}}))
+    skipped = [
+        {"source": "wcxb", "item": "0002", "reason": "no text blocks: 0002.html.gz has no "
+         "visible text", "group": "hidden.example", "page_type": "article", "split": "test"},
+        {"source": "wcxb", "item": "0003", "reason": "empty main_content: 0003.json has no "
+         "gold main text", "group": "x.example", "page_type": "forum", "split": "test"},
+        {"source": "wcxb", "item": "0004", "reason": "no text blocks: elsewhere",
+         "group": "y.example", "page_type": "article", "split": "train"},
+    ]
+    (wcxb_page / "skipped.jsonl").write_text("".join(json.dumps(s) + "\n" for s in skipped))
+    bundle = _stub_bundle(tmp_path, "html", wcxb_page, exclude=["scrapinghub"])
+    pages = evaluate(bundle, output=tmp_path / "report")["pages"]["WCXB word F1"]
+    model = pages["systems"]["model (html)"]
+    assert model["pages"] == 2
+    assert pages["page_f1"]["model (html)"]["wcxb:0002"] == 0.0
+    assert model["f1"] == pytest.approx(26 / 35 / 2)
+    assert pages["systems"]["trafilatura (HTML)"]["pages"] == 2
+    assert "1 of these pages gave our segmenter no text" in pages["description"]
+    assert "wcxb:0002" in pages["description"]
+    assert "Left out: 1 page of these sites that no system can be scored on (1 empty " \
+           "main_content)" in pages["description"]
+
+
 def test_an_interrupted_evaluation_leaves_the_old_report_whole(tmp_path, wcxb_page,
                                                               monkeypatch):
     from matplotlib.figure import Figure

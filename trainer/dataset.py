@@ -166,12 +166,36 @@ def build(config: dict, progress: bool = False) -> DatasetDict:
         (staging / "summary.md").write_text(summary_markdown(summary))
         with (staging / "skipped.jsonl").open("w") as f:
             for item in log.skipped:
+                if item.get("group"):  # a whole page: the split its rows would have had
+                    item = {**item, "split": split_of(item["group"], split_cfg["seed"],
+                                                      split_cfg["validation"], split_cfg["test"])}
                 f.write(json.dumps(item) + "\n")
         _replace_dir(staging, output)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return load_from_disk(str(output / "dataset"))
+
+
+# Why a built dataset holds no rows of a page: the page itself could not be read into
+# paragraphs (evaluation scores it as a page the model output nothing for; other tools may
+# still read it), or there was nothing to score it against (it is left out for every system).
+UNREAD_PAGE_REASONS = ("no text blocks", "undecodable html")
+
+
+def skipped_pages(path, split: str, source: str) -> dict[str, tuple[str, str]]:
+    """Pages of ``source`` that the build of the dataset at ``path`` skipped whole, though
+    their site falls in ``split``: article id -> (page type, reason)."""
+    skipped = Path(path) / "skipped.jsonl"
+    if not skipped.is_file():
+        return {}
+    pages = {}
+    with skipped.open(encoding="utf-8") as f:
+        for line in f:
+            item = json.loads(line)
+            if item["source"] == source and item.get("split") == split:
+                pages[f"{source}:{item['item']}"] = (item["page_type"], item["reason"])
+    return pages
 
 
 def _shared_groups(groups_by_split: dict[str, set]) -> list[str]:

@@ -23,6 +23,7 @@ import gzip
 import json
 import logging
 import time
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from .atomic import write_text_atomically
-from .dataset import is_built
+from .dataset import UNREAD_PAGE_REASONS, is_built, skipped_pages
 from .metrics import (MIN_INTERVAL_UNITS, bootstrap_interval, calibration_table,
                       classification_scores, count_f1, count_macro_f1, page_scores,
                       shingle_prf, word_prf)
@@ -157,13 +158,18 @@ def _predict_rows(model, threshold: float, rows: list[dict]) -> list[bool]:
 
 def content_pages(model, threshold: float, input_mode: str, rows: pd.DataFrame, scores,
                   store: PageStore, source: str, metric, convention: str,
-                  progress: bool) -> dict:
-    """Page-level scores of the model and the baselines on the pages of ``rows``."""
+                  progress: bool, unread: dict[str, str] | None = None) -> dict:
+    """Page-level scores of the model and the baselines on the pages of ``rows``, and on the
+    ``unread`` pages (article id -> page type) that have no rows because the model's
+    segmenter found no text in them: the model's output for those is empty."""
     from . import baselines
 
     rows = rows[rows["source"] == source]
     ours = page_texts(rows, np.asarray(scores)[rows.index] >= threshold)
     page_types = rows.groupby("article_id")["page_type"].first().to_dict()
+    for article, page_type in (unread or {}).items():
+        ours.setdefault(article, "")
+        page_types.setdefault(article, page_type)
     gold = {a: store.gold(source, a) for a in ours}
     systems = {f"model ({input_mode})": {a: (ours[a], gold[a]) for a in ours}}
     extractors = {}
@@ -194,9 +200,9 @@ def content_pages(model, threshold: float, input_mode: str, rows: pd.DataFrame, 
             outputs[f"model ({name} text)"][article] = "\n".join(
                 p.text for p, k in zip(segment_text(text), keep) if k)
         if input_mode == "text":
-            paragraphs = segment_text(our_text[article])
+            paragraphs = segment_text(our_text.get(article, ""))
             for name in ("justext_lines", "c4_line_filter"):
-                keep = getattr(baselines, name)(our_text[article])
+                keep = getattr(baselines, name)(our_text.get(article, ""))
                 outputs[f"{name} (our text)"][article] = "\n".join(
                     p.text for p, k in zip(paragraphs, keep) if k)
     for name, texts in outputs.items():
@@ -383,6 +389,33 @@ def _content_targets(result: dict, paragraphs: dict, input_mode: str, rows: pd.D
     return found
 
 
+def _skipped_pages(data: Path, splits: list[str], source: str) -> tuple[dict, dict]:
+    """The pages of ``splits`` that the dataset holds no rows of: those our segmenter could
+    not read (article id -> page type; scored, the model's output empty) and the others
+    (article id -> reason; left out for every system: no gold text, no HTML)."""
+    unread, left_out = {}, {}
+    for split in splits:
+        for article, (page_type, reason) in skipped_pages(data, split, source).items():
+            if reason.startswith(UNREAD_PAGE_REASONS):
+                unread[article] = page_type
+            else:
+                left_out[article] = reason.split(":")[0]
+    return unread, left_out
+
+
+def _skipped_note(unread: dict, left_out: dict) -> str:
+    note = ""
+    if unread:
+        note += (f" {len(unread)} of these pages gave our segmenter no text: the model's "
+                 f"output for them is empty ({', '.join(sorted(unread))}).")
+    if left_out:
+        reasons = Counter(left_out.values())
+        note += (f" Left out: {len(left_out)} page{'s' * (len(left_out) != 1)} of these sites "
+                 f"that no system can be scored on ("
+                 + ", ".join(f"{n} {r}" for r, n in sorted(reasons.items())) + ").")
+    return note
+
+
 # --------------------------------------------------------------------------- entry point
 
 def evaluate(model_dir, data=None, split: str = "test", output=None,
@@ -437,11 +470,13 @@ def _evaluate(model_dir, data, split: str, output, progress: bool) -> dict:
         store = PageStore(_dataset_summary(data))
         if store.available("wcxb"):
             log.info("page-level WCXB word F1 with baselines")
+            unread, left_out = _skipped_pages(data, [split], "wcxb")
             pages = content_pages(bundle.model, threshold, input_mode, rows, scores, store,
-                                  "wcxb", word_prf, "wcxb", progress)
-            pages["description"] = (f"WCXB word F1 averaged over the {split} split's pages "
-                                     f"(sites never seen in training); F1 articles: article "
-                                     f"pages only. Baselines ran on the same pages' HTML.")
+                                  "wcxb", word_prf, "wcxb", progress, unread)
+            pages["description"] = (
+                f"WCXB word F1 averaged over the {split} split's pages (sites never seen in "
+                f"training); F1 articles: article pages only. Baselines ran on the same pages' "
+                f"HTML." + _skipped_note(unread, left_out))
             result["pages"]["WCXB word F1"] = pages
         if store.available("scrapinghub"):
             external = "scrapinghub" in cfg["data"]["exclude_sources"]
@@ -452,13 +487,17 @@ def _evaluate(model_dir, data, split: str, output, progress: bool) -> dict:
             if len(sh_rows):
                 log.info("page-level ScrapingHub shingle F1 with baselines")
                 sh_scores = bundle.model.predict_proba(sh_rows)[:, 1]
+                unread, left_out = _skipped_pages(
+                    data, ["train", "validation", "test"] if external else [split],
+                    "scrapinghub")
                 pages = content_pages(bundle.model, threshold, input_mode, sh_rows, sh_scores,
                                       store, "scrapinghub", shingle_prf, "scrapinghub",
-                                      progress)
+                                      progress, unread)
                 pages["description"] = (
                     "ScrapingHub article-extraction benchmark: 4-gram shingle F1 (benchmark "
                     "convention) over " + ("all its pages: the model never trained on them."
-                                           if external else f"the {split} split's pages."))
+                                           if external else f"the {split} split's pages.")
+                    + _skipped_note(unread, left_out))
                 result["pages"]["ScrapingHub shingle F1"] = pages
         result["targets"] = _content_targets(result, paragraphs, input_mode, rows[labelled],
                                              y, predicted)

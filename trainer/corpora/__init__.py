@@ -35,8 +35,15 @@ class BuildLog:
     skipped: list[dict] = field(default_factory=list)
     stats: dict[str, dict] = field(default_factory=dict)
 
-    def skip(self, source: str, item: str, reason: str) -> None:
-        self.skipped.append({"source": source, "item": item, "reason": reason})
+    def skip(self, source: str, item: str, reason: str, group: str = "",
+             page_type: str = "") -> None:
+        """Report an unusable item; a whole page skipped gives its split ``group`` and
+        ``page_type`` too, so that evaluation can still account for it (see
+        :func:`trainer.dataset.skipped_pages`)."""
+        record = {"source": source, "item": item, "reason": reason}
+        if group:
+            record.update(group=group, page_type=page_type)
+        self.skipped.append(record)
 
     def skip_counts(self) -> Counter:
         return Counter((s["source"], s["reason"].split(":")[0]) for s in self.skipped)

@@ -223,17 +223,18 @@ def _page_rows(source: str, page_id: str, html_dir: Path, url: object, page_type
         else:
             if not article.paragraphs:
                 reason = f"no text blocks: {html_path} has no visible text"
+    url = url if isinstance(url, str) else ""
+    article_id = f"{source}:{page_id}"
+    group = site_of(url) or article_id
     if reason:
-        log.skip(source, page_id, reason)
+        log.skip(source, page_id, reason, group, page_type)
         _skip_claims(claims, source, log, tally,
                      f"claim page skipped: {page_id} was skipped ({reason.split(':')[0]})")
         return None
-    url = url if isinstance(url, str) else ""
-    article_id = f"{source}:{page_id}"
     if not url:
         tally.pages_without_url.append(page_id)  # grouped alone, under its article id
-    rows = article_rows(article, source=source, article_id=article_id,
-                        group=site_of(url) or article_id, url=url, page_type=page_type)
+    rows = article_rows(article, source=source, article_id=article_id, group=group, url=url,
+                        page_type=page_type)
     _label_page(rows, [p.text for p in article.paragraphs], gold_paragraphs, without, claims,
                 source, log, tally)
     tally.publish(log, source)
@@ -281,7 +282,9 @@ def wcxb(options: dict, log: BuildLog) -> Iterator[list[dict]]:
         truth = doc.get("ground_truth")
         main_content = truth.get("main_content") if isinstance(truth, dict) else None
         if not isinstance(main_content, str) or not main_content.strip():
-            log.skip("wcxb", file_id, f"empty main_content: {truth_path} has no gold main text")
+            url = doc.get("url") if isinstance(doc.get("url"), str) else ""
+            log.skip("wcxb", file_id, f"empty main_content: {truth_path} has no gold main text",
+                     site_of(url) or f"wcxb:{file_id}", page_type)
             _skip_claims(page_claims, "wcxb", log, tally,
                          f"claim page skipped: {file_id} has no gold main text")
             continue
@@ -323,7 +326,10 @@ def scrapinghub(options: dict, log: BuildLog) -> Iterator[list[dict]]:
         lines = [line for line in body.split("\n") if line.strip()] \
             if isinstance(body, str) else []
         if not lines:
-            log.skip("scrapinghub", page_id, "empty articleBody: no gold article text")
+            url = truth[page_id].get("url")
+            log.skip("scrapinghub", page_id, "empty articleBody: no gold article text",
+                     site_of(url if isinstance(url, str) else "") or f"scrapinghub:{page_id}",
+                     "article")
             _skip_claims(page_claims, "scrapinghub", log, tally,
                          f"claim page skipped: {page_id} has no gold article text")
             continue
