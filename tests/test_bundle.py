@@ -14,7 +14,8 @@ from sklearn.linear_model import LogisticRegression
 import trainer
 import trainer.bundle as bundle_module
 from trainer.bundle import (
-    MANIFEST_FILE, MODEL_FILE, BundleError, load_bundle, read_manifest, save_bundle)
+    MANIFEST_FILE, MODEL_FILE, MODEL_INPUTS, MODEL_TASKS, BundleError, load_bundle,
+    load_models_bundle, read_manifest, save_bundle)
 
 X = np.array([[0.0], [1.0], [2.0], [3.0]])
 
@@ -240,3 +241,89 @@ def test_read_manifest_refuses_bad_per_kind_thresholds(model, tmp_path):
     (path / MANIFEST_FILE).write_text(json.dumps(manifest))
     with pytest.raises(BundleError, match="not probabilities of page kinds"):
         read_manifest(path)
+
+
+def _rewrite_manifest(path: Path, change) -> None:
+    manifest = json.loads((path / MANIFEST_FILE).read_text())
+    change(manifest)
+    (path / MANIFEST_FILE).write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda m: m.update(files=list(m["files"])), r'"files" must be an object .* not a list'),
+    (lambda m: m.update(versions=None), r'"versions" must be an object .* not null'),
+    (lambda m: m["versions"].pop("numpy"), r'"versions" must name the numpy version as a '
+                                           r"string, not null"),
+    (lambda m: m["versions"].update({"scikit-learn": 1.5}), r'"versions" must name the '
+                                                             r"scikit-learn version .* not 1\.5"),
+    (lambda m: m["files"].update({MODEL_FILE: None}), r'"files" gives model\.joblib null, not '
+                                                       r"a SHA-256 hash"),
+    (lambda m: m["files"].update({"../../etc/passwd": "0" * 64}),
+     r"\"files\" names '\.\./\.\./etc/passwd', which is not a path inside the bundle"),
+    (lambda m: m.update(task=None), r'"task" must be a non-empty string, not null'),
+    (lambda m: m.update(label_names="content"), r'"label_names" must be a list .* not '
+                                                r'"content"'),
+    (lambda m: m.update(bundle_format="1"), r"bundle format '1' is not 1"),
+    (lambda m: m.update(thresholds=None), r"thresholds None are not probabilities of page "
+                                          r"kinds \(spoken, written\)"),
+    (lambda m: m.update(config=[]), r'"config" must be an object, not a list'),
+    (lambda m: m["config"].update(input="pdf"), r'"config" "input" must be "html" or "text", '
+                                                r'not "pdf"'),
+], ids=["files list", "versions null", "no numpy version", "number version", "hash null",
+        "path outside", "task null", "label_names string", "format string", "thresholds null",
+        "config list", "unknown input"])
+def test_a_malformed_manifest_is_refused_with_what_is_wrong(model, tmp_path, change, problem):
+    # It crashed the loader (AttributeError) when "files" was a list or "versions" null.
+    path = _save(model, tmp_path / "claim")
+    _rewrite_manifest(path, change)
+    for load in (read_manifest, load_bundle):
+        with pytest.raises(BundleError, match=rf"claim/manifest\.json: {problem}; retrain it "
+                                              rf".*`trainer train configs/claim\.toml`"):
+            load(path)
+
+
+def test_a_manifest_that_is_not_an_object_or_nested_too_deep_is_refused(model, tmp_path):
+    path = _save(model, tmp_path / "claim")
+    (path / MANIFEST_FILE).write_text('["bundle_format", 1]')
+    with pytest.raises(BundleError, match=r"manifest\.json: holds a list, not an object"):
+        read_manifest(path)
+    (path / MANIFEST_FILE).write_text("[" * 100_000)
+    with pytest.raises(BundleError, match=r"manifest\.json: not valid JSON \(maximum recursion"):
+        read_manifest(path)
+
+
+def test_a_models_folder_bundle_must_hold_the_task_and_input_its_name_stands_for(
+        model, tmp_path, monkeypatch):
+    folder = tmp_path / "models"
+    _save(model, folder / "content-html", config={"input": "html"})
+    _save(model, folder / "content-text", config={"input": "html"})  # the HTML model, swapped in
+    _save(model, folder / "claim", task="claim", config={"input": "text"})
+    assert load_models_bundle(folder, "content-html").task == "content"
+    assert load_models_bundle(folder, "claim").task == "claim"
+    monkeypatch.setattr(joblib, "load", lambda *a, **k: pytest.fail("unpickled a wrong bundle"))
+    with pytest.raises(BundleError, match=r"models/content-text: holds a model trained on html "
+                                          r"input; the text content model must be trained on "
+                                          r"text: put that model there \(the shipped one: "
+                                          r"`trainer train configs/content-text\.toml`\)"):
+        load_models_bundle(folder, "content-text")
+    _save(model, folder / "content-text", task="claim", config={"input": "text"})
+    with pytest.raises(BundleError, match=r"content-text: holds a 'claim' model, expected "
+                                          r"'content'; put the right bundle there"):
+        load_models_bundle(folder, "content-text")
+    _save(model, folder / "claim", task="claim", config={"input": "html"})
+    with pytest.raises(BundleError, match=r"the claim model must be trained on text"):
+        load_models_bundle(folder, "claim")
+
+
+def test_a_models_folder_bundle_that_records_no_input_is_checked_by_task(model, tmp_path):
+    # Bundles saved outside `trainer train` (test fixtures, other tools) may not say.
+    _save(model, tmp_path / "content-text", config={})
+    assert load_models_bundle(tmp_path, "content-text").task == "content"
+
+
+def test_the_shipped_bundles_are_trained_on_the_inputs_their_names_stand_for():
+    shipped = Path(trainer.__file__).resolve().parents[1] / "models"
+    if not (shipped / "content-text" / MANIFEST_FILE).is_file():
+        pytest.skip("no shipped models")
+    for name in MODEL_TASKS:
+        assert read_manifest(shipped / name)["config"]["input"] == MODEL_INPUTS[name]

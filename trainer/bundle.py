@@ -26,6 +26,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -40,8 +41,8 @@ from . import __version__
 from .rows import PAGE_KINDS, page_kinds
 
 __all__ = [
-    "Bundle", "BundleError", "MANIFEST_FILE", "MODEL_FILE", "MODEL_TASKS", "kind_thresholds",
-    "load_bundle", "read_manifest", "save_bundle",
+    "Bundle", "BundleError", "MANIFEST_FILE", "MODEL_FILE", "MODEL_INPUTS", "MODEL_TASKS",
+    "kind_thresholds", "load_bundle", "load_models_bundle", "read_manifest", "save_bundle",
 ]
 
 MODEL_FILE = "model.joblib"
@@ -50,6 +51,12 @@ BUNDLE_FORMAT = 1
 # A models folder's bundles (the shipped ones in models/, each trained by configs/<name>.toml)
 # and the task each holds.
 MODEL_TASKS = {"content-html": "content", "content-text": "content", "claim": "claim"}
+# The input each is trained on: prediction gives it paragraphs of that input only (the claim
+# model those of both, read as text).
+MODEL_INPUTS = {"content-html": "html", "content-text": "text", "claim": "text"}
+_MODEL_ROLES = {"content-html": "HTML content model", "content-text": "text content model",
+                "claim": "claim model"}
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 class BundleError(ValueError):
@@ -127,9 +134,15 @@ def _to_json(value):
     raise TypeError(f"cannot store {type(value).__name__} {value!r} in a bundle manifest")
 
 
+def _inside_bundle(name: str) -> bool:
+    """Whether ``name`` is a relative path that stays inside the bundle directory."""
+    path = PurePosixPath(name)
+    return bool(path.parts) and not path.is_absolute() and ".." not in path.parts and \
+        "\\" not in name
+
+
 def _check_extra_name(name: str) -> str:
-    parts = PurePosixPath(name).parts
-    if not parts or PurePosixPath(name).is_absolute() or ".." in parts or "\\" in name:
+    if not _inside_bundle(name):
         raise ValueError(f"extra file name {name!r} must be a relative path inside the bundle")
     if name in (MODEL_FILE, MANIFEST_FILE):
         raise ValueError(f"extra file name {name!r} is reserved")
@@ -275,29 +288,83 @@ def read_manifest(directory) -> dict:
         what = "does not exist" if not directory.exists() else f"has no {MANIFEST_FILE}"
         raise BundleError(f"{directory}: {what}, so it is not a model bundle; "
                           f"{_retrain_hint(directory)}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # nested too deep
         raise BundleError(f"{path}: not valid JSON ({exc}); {_retrain_hint(directory)}") from None
-    required = ("bundle_format", "task", "label_names", "threshold", "versions", "files")
-    missing = [key for key in required if not isinstance(manifest, dict) or key not in manifest]
-    if missing:
-        raise BundleError(f"{path}: missing {', '.join(missing)}; {_retrain_hint(directory)}")
-    if manifest["bundle_format"] != BUNDLE_FORMAT:
-        raise BundleError(f"{path}: bundle format {manifest['bundle_format']!r} is not "
-                          f"{BUNDLE_FORMAT}; {_retrain_hint(directory)}")
-    threshold = manifest["threshold"]
-    if not _is_probability(threshold):
-        raise BundleError(f"{path}: threshold {threshold!r} is not a probability")
-    thresholds = manifest.get("thresholds", {})
-    if not isinstance(thresholds, dict) or not all(
-            kind in PAGE_KINDS and _is_probability(value) for kind, value in thresholds.items()):
-        raise BundleError(f"{path}: thresholds {thresholds!r} are not probabilities of page "
-                          f"kinds ({', '.join(PAGE_KINDS)})")
+    problem = _manifest_problem(manifest)
+    if problem:
+        raise BundleError(f"{path}: {problem}; {_retrain_hint(directory)}")
     return manifest
 
 
+def _manifest_problem(manifest) -> str | None:
+    """What is wrong with the entries of a manifest that loading and prediction rely on, else
+    None: a hand-edited or foreign manifest must be refused, not crash the loader."""
+    if not isinstance(manifest, dict):
+        return f"holds {_json_kind(manifest)}, not an object"
+    required = ("bundle_format", "task", "label_names", "threshold", "versions", "files")
+    missing = [key for key in required if key not in manifest]
+    if missing:
+        return f"missing {', '.join(missing)}"
+    bundle_format = manifest["bundle_format"]
+    if not _is_number(bundle_format) or bundle_format != BUNDLE_FORMAT:
+        return f"bundle format {bundle_format!r} is not {BUNDLE_FORMAT}"
+    task = manifest["task"]
+    if not isinstance(task, str) or not task:
+        return f'"task" must be a non-empty string, not {_json_kind(task)}'
+    labels = manifest["label_names"]
+    if not isinstance(labels, list) or len(labels) != 2 or \
+            not all(isinstance(label, str) for label in labels):
+        return (f'"label_names" must be a list of the negative and the positive class name, '
+                f"not {_json_kind(labels)}")
+    threshold = manifest["threshold"]
+    if not _is_probability(threshold):
+        return f"threshold {threshold!r} is not a probability"
+    thresholds = manifest.get("thresholds", {})
+    if not isinstance(thresholds, dict) or not all(
+            kind in PAGE_KINDS and _is_probability(value) for kind, value in thresholds.items()):
+        return (f"thresholds {thresholds!r} are not probabilities of page kinds "
+                f"({', '.join(PAGE_KINDS)})")
+    versions = manifest["versions"]
+    if not isinstance(versions, dict):
+        return (f'"versions" must be an object naming the library versions the model was '
+                f"trained with, not {_json_kind(versions)}")
+    for library in ("scikit-learn", "numpy"):
+        if not isinstance(versions.get(library), str):
+            return (f'"versions" must name the {library} version as a string, not '
+                    f"{_json_kind(versions.get(library))}")
+    files = manifest["files"]
+    if not isinstance(files, dict):
+        return (f'"files" must be an object mapping each file of the bundle to its SHA-256 '
+                f"hash, not {_json_kind(files)}")
+    for name, digest in files.items():
+        if not _inside_bundle(name):
+            return f'"files" names {name!r}, which is not a path inside the bundle'
+        if not isinstance(digest, str) or not _SHA256_HEX.fullmatch(digest):
+            return f'"files" gives {name} {_json_kind(digest)}, not a SHA-256 hash'
+    config = manifest.get("config", {})
+    if not isinstance(config, dict):
+        return f'"config" must be an object, not {_json_kind(config)}'
+    if config.get("input", "text") not in ("html", "text"):
+        return f'"config" "input" must be "html" or "text", not {_json_kind(config["input"])}'
+    return None
+
+
+def _json_kind(value) -> str:
+    """A manifest entry as JSON has it: "an object", "a list", or the (short) value itself."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    text = json.dumps(value)
+    return text if len(text) <= 40 else "a long string"
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, float | int) and not isinstance(value, bool)
+
+
 def _is_probability(value) -> bool:
-    return isinstance(value, float | int) and not isinstance(value, bool) and \
-        0 <= value <= 1 and not math.isnan(value)
+    return _is_number(value) and 0 <= value <= 1 and not math.isnan(value)
 
 
 def load_bundle(directory) -> Bundle:
@@ -324,3 +391,21 @@ def load_bundle(directory) -> Bundle:
     _check_versions(directory, manifest["versions"])
     model = joblib.load(directory / MODEL_FILE)
     return Bundle(directory, model, manifest)
+
+
+def load_models_bundle(folder, name: str) -> Bundle:
+    """Load the bundle ``name`` (one of :data:`MODEL_TASKS`) of a models folder, refusing one
+    trained for another task or on another input than that name stands for: given its place,
+    it would label every article wrongly. Checked before the model is unpickled."""
+    directory = Path(folder) / name
+    manifest = read_manifest(directory)
+    if manifest["task"] != MODEL_TASKS[name]:
+        raise BundleError(f"{directory}: holds a {manifest['task']!r} model, expected "
+                          f"{MODEL_TASKS[name]!r}; put the right bundle there")
+    # Bundles saved outside `trainer train` may not record their input: then it is not known.
+    trained_on = manifest.get("config", {}).get("input", MODEL_INPUTS[name])
+    if trained_on != MODEL_INPUTS[name]:
+        raise BundleError(f"{directory}: holds a model trained on {trained_on} input; the "
+                          f"{_MODEL_ROLES[name]} must be trained on {MODEL_INPUTS[name]}: put that "
+                          f"model there (the shipped one: `trainer train configs/{name}.toml`)")
+    return load_bundle(directory)
