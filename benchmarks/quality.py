@@ -45,7 +45,7 @@ CLAIM_SETS = {  # row source of the test split -> the held-out set it is
     "wcxb": "wcxb-claims (held-out sites)",
     "scrapinghub": "news-claims (held-out sites)",
     "checkthat2019": "CheckThat! 2019 (held-out transcripts)",
-    "annotated": "seed article (hand-labelled)",
+    "seeds": "seed article (hand-labelled)",
 }
 
 

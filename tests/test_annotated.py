@@ -88,6 +88,30 @@ def test_a_sites_subdomains_land_in_one_split(tmp_path):
     assert sorted(split_of_site) == [f"site{i}.com" for i in range(5)]
 
 
+def test_annotated_sources_are_named_by_their_tables_and_keep_their_own_ids(tmp_path):
+    # Two sources may both hold an "a1": they stay two articles, each of its own source,
+    # which training's exclude_sources and weights.sources name.
+    from trainer.dataset import build, load_build_config
+
+    jsonl(tmp_path / "a.jsonl", {**GOOD, "group": "g"})
+    jsonl(tmp_path / "b.jsonl", {**GOOD, "group": "g", "text": GOOD["text"].replace("two", "3")})
+    (tmp_path / "data.toml").write_text(
+        '[split]\nvalidation = 0.0\ntest = 0.0\n[output]\npath = "out"\n'
+        '[sources.mine]\nadapter = "annotated"\npath = "a.jsonl"\n'
+        '[sources.theirs]\nadapter = "annotated"\npath = "b.jsonl"\n')
+    train = build(load_build_config(tmp_path / "data.toml"))["train"].to_pandas()
+    assert train.groupby("article_id")["source"].agg(set).to_dict() == {
+        "mine:a1": {"mine"}, "theirs:a1": {"theirs"}}
+    assert train.groupby("article_id").size().to_dict() == {"mine:a1": 3, "theirs:a1": 3}
+
+
+def test_a_folder_named_like_a_jsonl_file_is_refused(tmp_path):
+    jsonl(tmp_path / "a.jsonl", GOOD)
+    (tmp_path / "b.jsonl").mkdir()
+    with pytest.raises(InputError, match=r"b\.jsonl: a folder, where a \.jsonl file"):
+        rows_of(tmp_path)
+
+
 def test_group_defaults_to_id_then_explicit_group_wins():
     record = AnnotatedArticle.from_json(GOOD)
     assert record.split_group == "a1"

@@ -1,4 +1,5 @@
 import json
+import os
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -78,6 +79,28 @@ def test_build_is_deterministic_and_replaces_atomically(toy_config, tmp_path):
     for split in SPLITS:
         assert first[split]["article_id"] == second[split]["article_id"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+
+def test_a_folder_that_is_not_a_build_is_never_replaced(toy_config, tmp_path):
+    # A user's own folder (their labelled data, say) given as the output is refused whole.
+    mine = tmp_path / "out"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("precious")
+    with pytest.raises(ValueError, match=r"out: exists and is not a built dataset; refusing"):
+        build(load_build_config(toy_config))
+    assert (mine / "notes.txt").read_text() == "precious"
+    (mine / "notes.txt").unlink()  # an empty folder may be filled
+    build(load_build_config(toy_config))
+    assert (mine / "summary.json").is_file()
+
+
+def test_a_built_dataset_is_readable_as_the_umask_allows(toy_config, tmp_path):
+    previous = os.umask(0o022)
+    try:
+        build(load_build_config(toy_config))
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
 
 
 def test_failed_build_leaves_previous_output(toy_config, tmp_path, monkeypatch):

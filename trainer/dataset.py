@@ -115,6 +115,9 @@ def build(config: dict, progress: bool = False) -> DatasetDict:
     adapters = load_adapters()
     split_cfg = config["split"]
     output = Path(config["output"]["path"])
+    if output.exists() and not _is_replaceable(output):
+        raise ValueError(f"{output}: exists and is not a built dataset; refusing to replace it "
+                         f"(set output.path to a new folder or to an earlier build's)")
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
     try:
@@ -129,7 +132,9 @@ def build(config: dict, progress: bool = False) -> DatasetDict:
         for name, options in config["sources"].items():
             if not options["enabled"]:
                 continue
-            articles = adapters[options["adapter"] or name](options, log)
+            # The table's name is the rows' source (adapters used once per corpus name their
+            # rows after themselves; the annotated one, used for many sources, after the table).
+            articles = adapters[options["adapter"] or name]({**options, "source": name}, log)
             if progress:
                 from tqdm import tqdm
                 articles = tqdm(articles, desc=name, unit=" articles", leave=False)
@@ -170,6 +175,10 @@ def build(config: dict, progress: bool = False) -> DatasetDict:
                     item = {**item, "split": split_of(item["group"], split_cfg["seed"],
                                                       split_cfg["validation"], split_cfg["test"])}
                 f.write(json.dumps(item) + "\n")
+        # mkdtemp made the folder private; a dataset is read as any other folder the user makes.
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)
         _replace_dir(staging, output)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -206,6 +215,13 @@ def _shared_groups(groups_by_split: dict[str, set]) -> list[str]:
             if seen.setdefault(group, split) != split:
                 shared.add(group)
     return sorted(shared)
+
+
+def _is_replaceable(output: Path) -> bool:
+    """Whether a build may replace ``output``: an empty folder, or an earlier build's."""
+    if output.is_dir() and not any(output.iterdir()):
+        return True
+    return (output / "summary.json").is_file() and is_built(output)
 
 
 def _replace_dir(staging: Path, output: Path) -> None:

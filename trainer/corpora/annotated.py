@@ -199,8 +199,10 @@ def _check_labels(record: AnnotatedArticle, article: Article, where: str) -> Non
                          f"paragraphs ({extra}); {hint}")
 
 
-def annotated_rows(record: AnnotatedArticle, where: str = "<input>") -> list[dict]:
-    """Segment an annotated article and return its rows with the gold labels filled in."""
+def annotated_rows(record: AnnotatedArticle, where: str = "<input>",
+                   source: str = "annotated") -> list[dict]:
+    """Segment an annotated article and return its rows with the gold labels filled in, as
+    rows of ``source`` (their article id is ``source:id``)."""
     if record.text is not None:
         article = segment(record.text, "text", where)
     else:
@@ -209,7 +211,7 @@ def annotated_rows(record: AnnotatedArticle, where: str = "<input>") -> list[dic
         what = "text is blank" if record.text is not None else "HTML holds no text"
         raise InputError(f"{where}: the article has no paragraphs to label: its {what}")
     _check_labels(record, article, where)
-    rows = article_rows(article, source="annotated", article_id=f"annotated:{record.id}",
+    rows = article_rows(article, source=source, article_id=f"{source}:{record.id}",
                         group=record.split_group, url=record.url, page_type=record.page_type)
     for row, label in zip(rows, record.labels):
         content, claim = LABELS[label.label]
@@ -222,12 +224,18 @@ def annotated_rows(record: AnnotatedArticle, where: str = "<input>") -> list[dic
 
 @adapter("annotated")
 def annotated(options: dict, log: BuildLog) -> Iterator[list[dict]]:
-    """Articles of a .jsonl file, or of every .jsonl file in a folder (sorted by name)."""
-    stats = log.stats.setdefault("annotated", Counter())
+    """Articles of a .jsonl file, or of every .jsonl file in a folder (sorted by name), as
+    rows of the source named ``options["source"]`` (the build config's table; default
+    "annotated"): each source's ids are its own, so two sources may both have an "a1"."""
+    source = options.get("source", "annotated")
+    stats = log.stats.setdefault(source, Counter())
     path = Path(options["path"])
     files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
     if not files:
         raise InputError(f"{path}: no .jsonl files in this folder")
+    for file in files:
+        if file.is_dir():
+            raise InputError(f"{file}: a folder, where a .jsonl file of articles was expected")
     seen: dict[str, str] = {}
     for file in files:
         stats["files"] += 1
@@ -236,7 +244,7 @@ def annotated(options: dict, log: BuildLog) -> Iterator[list[dict]]:
             if record.id in seen:
                 raise InputError(f"{where}: id {record.id!r} is already used at {seen[record.id]}")
             seen[record.id] = where
-            rows = annotated_rows(record, where)
+            rows = annotated_rows(record, where, source)
             stats["articles"] += 1
             stats["paragraphs"] += len(rows)
             for label in record.labels:
