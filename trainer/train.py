@@ -155,6 +155,13 @@ def check_train_config(cfg: dict, where: str) -> None:
         except ConfigError as exc:
             raise ConfigError(f"{where}: {exc}") from None
     search = cfg["search"]
+    if search["method"] != "none" and not search["params"]:
+        raise ConfigError(f"{where}: search.params: search.method = {search['method']!r} "
+                          f"needs parameters to search")
+    if search["method"] == "none" and search["params"]:
+        raise ConfigError(f"{where}: search.params: given, but search.method = 'none' "
+                          f"searches nothing: set search.method to 'grid' or 'random', or "
+                          f"drop search.params")
     known = make_estimator(cfg["estimator"]["name"], {}, key="estimator").get_params()
     for param, values in search["params"].items():
         if param not in known:
@@ -170,9 +177,6 @@ def check_train_config(cfg: dict, where: str) -> None:
             except ConfigError as exc:
                 problem = str(exc).removeprefix("estimator.params: ")
                 raise ConfigError(f"{where}: search.params.{param}[{i}]: {problem}") from None
-    if search["method"] != "none" and not search["params"]:
-        raise ConfigError(f"{where}: search.params: search.method = {search['method']!r} "
-                          f"needs parameters to search")
     if search["scoring"] not in get_scorer_names():
         raise ConfigError(f"{where}: search.scoring: unknown scorer {search['scoring']!r}")
     chars = cfg["features"]["chars"]
