@@ -18,3 +18,21 @@ def test_search_params_without_a_search_method_are_refused_naming_both_keys(work
     with pytest.raises(ConfigError, match=r"content-model\.toml: search\.params: given, but "
                                           r"search\.method = 'none' searches nothing"):
         load_train_config(write_config(workspace), ["search.params.alpha=[1e-4]"])
+
+
+@pytest.mark.parametrize("output", ["notes", "notes/todo.txt"])
+def test_an_output_that_is_not_a_bundle_is_refused_before_training(workspace, output):
+    (workspace / "notes").mkdir(exist_ok=True)
+    (workspace / "notes" / "todo.txt").write_text("precious\n")
+    with pytest.raises(ConfigError, match=r"content-model\.toml: output\.path: .*notes.* exists "
+                                          r"and is not a model bundle; refusing to replace it"):
+        load_train_config(write_config(workspace), [f'output.path="{workspace / output}"'])
+    assert (workspace / "notes" / "todo.txt").read_text() == "precious\n"
+
+
+def test_an_empty_folder_or_an_earlier_bundle_may_be_the_output(workspace):
+    (workspace / "empty").mkdir()
+    (workspace / "earlier").mkdir()
+    (workspace / "earlier" / "manifest.json").write_text("{}")
+    for output in ("empty", "earlier", "new"):
+        load_train_config(write_config(workspace), [f'output.path="{workspace / output}"'])

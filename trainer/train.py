@@ -35,6 +35,7 @@ from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 from threadpoolctl import threadpool_limits
 
+from .bundle import _is_replaceable as bundle_may_replace
 from .config import ConfigError, Option, load_config
 from .dataset import build, is_built, load_build_config, load_dataset
 from .metrics import best_threshold
@@ -183,6 +184,13 @@ def check_train_config(cfg: dict, where: str) -> None:
     if chars["ngram_min"] > chars["ngram_max"]:
         raise ConfigError(f"{where}: features.chars.ngram_min: must be at most ngram_max "
                           f"({chars['ngram_max']}), got {chars['ngram_min']}")
+
+    # The bundle writer's own rule, checked now rather than after the whole training.
+    output = Path(cfg["output"]["path"])
+    if output.exists() and not bundle_may_replace(output):
+        raise ConfigError(f"{where}: output.path: {output} exists and is not a model bundle; "
+                          f"refusing to replace it (give a new folder, an empty one or an "
+                          f"earlier bundle's)")
 
     data = Path(cfg["data"]["path"])
     if not is_built(data):
