@@ -148,6 +148,36 @@ def test_held_out_pages_the_dataset_skipped_are_accounted_for(tmp_path, wcxb_pag
            "main_content)" in pages["description"]
 
 
+def test_paragraphs_of_sources_the_model_excludes_are_left_out_as_in_training(tmp_path):
+    # A text model's config leaves out debate sentences (no boilerplate to find in them):
+    # scoring them would count every one the stub misses against it.
+    page = segment_html(PAGE).text
+    rows = article_rows(Article("text", page, segment_text(page)), source="news",
+                        article_id="news:0001", group="example.com", page_type="article")
+    for row in rows:
+        row["content"], row["content_origin"] = SCORES[row["text"]][1], "gold"
+    text = "One sentence of a debate.\nAnother one."
+    debate = article_rows(Article("text", text, segment_text(text)), source="debates",
+                          article_id="debates:1", group="debate-1")
+    for row in debate:
+        row["content"], row["content_origin"] = 1, "gold"
+    data = write_dataset(tmp_path / "data", {"test": rows + debate})
+    bundle = _stub_bundle(tmp_path, "text", data, exclude=["debates"])
+    result = evaluate(bundle, output=tmp_path / "report")
+    assert result["paragraphs"]["overall"]["confusion_matrix"]["matrix"] == [[1, 1], [1, 2]]
+    assert set(result["paragraphs"]["per_source"]) == {"news"}
+    assert "paragraphs of debates left out, as in training" in (
+        tmp_path / "report" / "report.md").read_text()
+
+
+def test_a_bundle_is_refused_as_the_evaluations_output(tmp_path, wcxb_page):
+    bundle = _stub_bundle(tmp_path, "html", wcxb_page, exclude=["scrapinghub"])
+    before = {p.name: p.read_bytes() for p in Path(bundle).iterdir() if p.is_file()}
+    with pytest.raises(ValueError, match=r"model: is a model bundle; write the evaluation else"):
+        evaluate(bundle, output=bundle)
+    assert {p.name: p.read_bytes() for p in Path(bundle).iterdir() if p.is_file()} == before
+
+
 def test_an_interrupted_evaluation_leaves_the_old_report_whole(tmp_path, wcxb_page,
                                                               monkeypatch):
     from matplotlib.figure import Figure

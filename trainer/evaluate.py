@@ -431,7 +431,7 @@ def evaluate(model_dir, data=None, split: str = "test", output=None,
 
 
 def _evaluate(model_dir, data, split: str, output, progress: bool) -> dict:
-    from .bundle import load_bundle
+    from .bundle import MANIFEST_FILE, load_bundle
     from .report import evaluation_markdown, write_plots
     from .train import LABEL_NAMES, _dataset_summary, load_rows
 
@@ -441,14 +441,22 @@ def _evaluate(model_dir, data, split: str, output, progress: bool) -> dict:
     task, input_mode, threshold = cfg["task"], cfg["input"], bundle.threshold
     data = Path(data or cfg["data"]["path"])
     output = Path(output or Path("reports") / f"{Path(model_dir).resolve().name}-{split}")
+    if (output / MANIFEST_FILE).is_file():
+        # Its hashes cover its own report and metrics: writing them would break the bundle.
+        raise ValueError(f"{output}: is a model bundle; write the evaluation elsewhere "
+                         f"(--output)")
     log.info("evaluating %s on %s/%s", model_dir, data, split)
 
     # Bundles trained before data.unlabel_before_content existed lack the key.
     unlabel = cfg["data"].get("unlabel_before_content", [])
-    rows = load_rows(data, split, task, unlabel_before_content=unlabel, input_mode=input_mode)
+    # The paragraphs of the sources the model was made for, as its training report scores
+    # them (debate sentences are no test of boilerplate); an excluded corpus that serves as
+    # an external test set (ScrapingHub for the content models) gets its page scores below.
+    excluded = cfg["data"].get("exclude_sources", [])
+    rows = load_rows(data, split, task, excluded, unlabel, input_mode)
     labelled = (rows[task] != UNKNOWN).to_numpy()
     if not labelled.any() and input_mode == "html" and (
-            load_rows(data, split, task)[task] != UNKNOWN).any():
+            load_rows(data, split, task, excluded)[task] != UNKNOWN).any():
         raise ValueError(f"{data}: the {split} split has no HTML page labelled for {task}, "
                          f"and an HTML model is scored on HTML pages only; score a text model "
                          f"on its text articles")
@@ -462,7 +470,8 @@ def _evaluate(model_dir, data, split: str, output, progress: bool) -> dict:
     y = rows.loc[labelled, task].to_numpy() == 1
     predicted = scores[labelled] >= cut[labelled]
     result = {"model": str(model_dir), "task": task, "input": input_mode, "split": split,
-              "data": str(data), "threshold": threshold, "thresholds": bundle.thresholds,
+              "data": str(data), "excluded_sources": excluded,
+              "threshold": threshold, "thresholds": bundle.thresholds,
               "label_names": LABEL_NAMES[task],
               "output": str(output), "paragraphs": paragraphs, "pages": {}, "baselines": {}}
 

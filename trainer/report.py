@@ -198,7 +198,9 @@ def evaluation_markdown(result: dict) -> str:
     lines = [f"# Evaluation of {result['model']} on the {result['split']} split", "",
              f"Task {result['task']}, input {result['input']}, "
              f"{_threshold_text(result['threshold'], result.get('thresholds')).lower()}. "
-             f"Data: {result['data']}.", ""]
+             f"Data: {result['data']}" + (
+                 f"; paragraphs of {', '.join(result['excluded_sources'])} left out, as in "
+                 f"training" if result.get("excluded_sources") else "") + ".", ""]
     if result.get("targets"):
         lines += ["## Quality targets", "",
                   "Value minus goal, with a 95% bootstrap interval: each held-out set's "
