@@ -135,7 +135,11 @@ def test_train_learns_the_signal_and_stores_threshold_and_config(workspace):
     assert (Path(result["path"]) / "plots" / "calibration.png").is_file()
     # Its threshold is chosen on validation rows: no out-of-fold scores are computed for it.
     assert bundle.manifest["metrics"]["training_folds"] is None
-    assert "out of fold" not in (Path(result["path"]) / "report.md").read_text()
+    report = (Path(result["path"]) / "report.md").read_text()
+    assert "out of fold" not in report
+    # What was fitted on the validation rows is said beside their scores.
+    assert "but the threshold was chosen on these very rows, so the figures below flatter" \
+        in report
 
     test = pd.DataFrame(load_train_rows(workspace, "test"))
     scores = bundle.model.predict_proba(test)[:, 1]

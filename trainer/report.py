@@ -166,6 +166,18 @@ def write_validation_report(folder: Path, cfg: dict, metrics: dict, threshold: f
         lines += ["The model was also fitted on these rows (data.include_validation), so their "
                   "scores here are out of fold: each site or document scored by models that "
                   "never saw it. Calibration and thresholds were fitted on these scores too.", ""]
+    else:
+        policy = cfg["threshold"]
+        fitted_here = [what for what, done in (
+            ("the threshold was chosen", policy["policy"] != "fixed" and not (
+                policy["by_kind"] and set(policy["chosen_on"].values()) == {"training_folds"})),
+            (f"the {cfg['calibration']['method']} calibration fitted",
+             cfg["calibration"]["method"] != "none")) if done]
+        if fitted_here:
+            lines += ["Sites and documents the model never trained on; but " +
+                      " and ".join(fitted_here) + " on these very rows, so the figures below "
+                      "flatter the model a little. `trainer evaluate` scores the test split.",
+                      ""]
     lines += paragraph_markdown(metrics["validation"], label_names)
     if metrics.get("training_folds"):
         lines += ["", "## Training rows, out of fold", "",
