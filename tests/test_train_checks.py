@@ -1,10 +1,12 @@
 """Training refuses, up front and naming the key, what it would otherwise ignore or crash on."""
 
+import random
+
 import pytest
 
-from test_train import toy_dataset, write_config
+from test_train import toy_article, toy_dataset, write_config, write_dataset
 from trainer.config import ConfigError
-from trainer.train import load_train_config
+from trainer.train import load_train_config, train
 
 
 @pytest.fixture(scope="module")
@@ -36,3 +38,14 @@ def test_an_empty_folder_or_an_earlier_bundle_may_be_the_output(workspace):
     (workspace / "earlier" / "manifest.json").write_text("{}")
     for output in ("empty", "earlier", "new"):
         load_train_config(write_config(workspace), [f'output.path="{workspace / output}"'])
+
+
+def test_an_empty_training_split_is_refused_saying_so_when_articles_are_cropped(tmp_path):
+    rng = random.Random(0)
+    splits = {split: [row for i in range(4) for row in toy_article(
+        rng, source, f"{split}{i}", f"{split}-site{i}")]
+        for split, source in (("train", "other"), ("validation", "toy"))}
+    write_dataset(tmp_path / "data", splits)
+    with pytest.raises(ValueError, match="content: no training row is labelled for content"):
+        train(load_train_config(write_config(tmp_path), ['data.exclude_sources=["other"]',
+                                                         "data.crops=1"]))

@@ -459,6 +459,15 @@ def _train(cfg: dict) -> TrainResult:
     if cfg["data"]["include_validation"]:
         held_out = slice(len(train_rows), len(train_rows) + len(validation_rows))
         train_rows = pd.concat([train_rows, validation_rows], ignore_index=True)
+    y_validation = targets(validation_rows, task)
+    if cfg["input"] == "html" and not len(train_rows) and len(
+            load_rows(data, "train", task, exclude, unlabel)):
+        raise ValueError(f"{task}: the training split has no HTML page labelled for {task}, and "
+                         f"an HTML model (input = \"html\") learns from HTML pages only; train "
+                         f"a text model (input = \"text\") on text articles")
+    # Before the copies below: they hold the same labels and sites, and cannot be cut from
+    # no rows at all.
+    _check_learnable(task, train_rows, targets(train_rows, task), y_validation)
     if cfg["data"]["crops"]:
         train_rows = crop_articles(train_rows, cfg["data"]["crops"], cfg["seed"])
     originals = len(train_rows)
@@ -466,16 +475,10 @@ def _train(cfg: dict) -> TrainResult:
     if samples["copies"]:
         train_rows = sample_debates(train_rows, samples["copies"], samples["share"],
                                     cfg["seed"], task)
-    y_train, y_validation = targets(train_rows, task), targets(validation_rows, task)
+    y_train = targets(train_rows, task)
     log.info("%s: %d training rows (%d labelled) in %d articles; %d validation rows",
              task, len(train_rows), (y_train != UNLABELLED).sum(),
              train_rows["article_id"].nunique(), (y_validation != UNLABELLED).sum())
-    if cfg["input"] == "html" and not len(train_rows) and len(
-            load_rows(data, "train", task, exclude, unlabel)):
-        raise ValueError(f"{task}: the training split has no HTML page labelled for {task}, and "
-                         f"an HTML model (input = \"html\") learns from HTML pages only; train "
-                         f"a text model (input = \"text\") on text articles")
-    _check_learnable(task, train_rows, y_train, y_validation)
     weights = sample_weights(train_rows, cfg["weights"]["sources"])
     if len(train_rows) > originals and samples["weight"] != 1.0:
         # A copy: pandas may hand back a read-only array.
