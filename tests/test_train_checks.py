@@ -1,10 +1,12 @@
 """Training refuses, up front and naming the key, what it would otherwise ignore or crash on."""
 
+import logging
 import random
 
 import pytest
 
 from test_train import toy_article, toy_dataset, write_config, write_dataset
+from trainer.bundle import load_bundle
 from trainer.config import ConfigError
 from trainer.train import load_train_config, train
 
@@ -49,3 +51,20 @@ def test_an_empty_training_split_is_refused_saying_so_when_articles_are_cropped(
     with pytest.raises(ValueError, match="content: no training row is labelled for content"):
         train(load_train_config(write_config(tmp_path), ['data.exclude_sources=["other"]',
                                                          "data.crops=1"]))
+
+
+def test_fold_counts_capped_by_the_sites_are_warned_about_and_recorded(workspace, caplog):
+    # The toy training split has 6 sites.
+    cfg = load_train_config(write_config(workspace, output="capped"), [
+        'search.method="grid"', "search.params.alpha=[1e-4]", "search.folds=20",
+        "context.folds=50"])
+    with caplog.at_level(logging.INFO, logger="trainer"):
+        result = train(cfg)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    for key, folds in (("context.folds", 50), ("search.folds", 20)):
+        assert any(m.startswith(f"{key} = {folds} asks for more group folds than the 6 sites")
+                   and m.endswith(": 6 group folds used") for m in warnings), warnings
+    assert "fitting the two-stage model (6 group folds for stage 2)" in caplog.text
+    metrics = load_bundle(result["path"]).manifest["metrics"]
+    assert metrics["training"]["context_group_folds"] == 6
+    assert metrics["search"]["group_folds"] == 6

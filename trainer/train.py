@@ -345,6 +345,7 @@ def search_params(model, X: pd.DataFrame, y: np.ndarray, weights, cfg: dict) -> 
     return {
         "best_params": searcher.best_params_,
         "best_score": float(searcher.best_score_),
+        "group_folds": cv.get_n_splits(),
         "candidates": [{"params": p, "mean": float(m), "std": float(s)} for p, m, s in zip(
             results["params"], results["mean_test_score"], results["std_test_score"])],
     }
@@ -416,6 +417,17 @@ def train(cfg: dict) -> TrainResult:
         return _train(cfg)
 
 
+def _group_folds_used(key: str, folds: int, groups: np.ndarray) -> int:
+    """How many group folds ``folds`` (the config's ``key``) gives over ``groups``: one per
+    group when there are fewer groups, with a warning, as the config asked for more."""
+    used = group_folds(groups, folds, seed=None).get_n_splits()
+    if used < folds:
+        log.warning("%s = %d asks for more group folds than the %d sites or documents (the "
+                    "dataset's `group`) of the labelled training rows: %d group folds used",
+                    key, folds, used, used)
+    return used
+
+
 def _check_learnable(task: str, train_rows: pd.DataFrame, y_train: np.ndarray,
                      y_validation: np.ndarray) -> None:
     """Refuse, before the fit and with what to do, data the two-stage model cannot learn or
@@ -485,6 +497,11 @@ def _train(cfg: dict) -> TrainResult:
         weights = np.ones(len(train_rows)) if weights is None else weights.copy()
         weights[originals:] *= samples["weight"]
 
+    labelled_groups = train_rows["group"].to_numpy()[y_train != UNLABELLED]
+    context_folds = _group_folds_used("context.folds", cfg["context"]["folds"], labelled_groups)
+    if cfg["search"]["method"] != "none":
+        _group_folds_used("search.folds", cfg["search"]["folds"], labelled_groups)
+
     model = build_model(cfg).set_params(out_of_fold=uses_training_folds(cfg["threshold"])
                                         or cfg["data"]["include_validation"])
     search = None
@@ -494,7 +511,7 @@ def _train(cfg: dict) -> TrainResult:
         log.info("best %s = %.4f with %s", cfg["search"]["scoring"], search["best_score"],
                  search["best_params"])
         model.set_params(**{f"classifier__{k}": v for k, v in search["best_params"].items()})
-    log.info("fitting the two-stage model (%d group folds for stage 2)", cfg["context"]["folds"])
+    log.info("fitting the two-stage model (%d group folds for stage 2)", context_folds)
     fit_started = time.perf_counter()
     model.fit(train_rows, y_train, sample_weight=weights)
     fit_seconds = time.perf_counter() - fit_started
@@ -541,6 +558,7 @@ def _train(cfg: dict) -> TrainResult:
                      "articles": int(train_rows["article_id"].nunique()),
                      "rows_per_source": {k: int(v) for k, v in train_rows.loc[
                          y_train != UNLABELLED, "source"].value_counts().items()},
+                     "context_group_folds": context_folds,
                      "fit_seconds": round(fit_seconds, 1),
                      "includes_validation": cfg["data"]["include_validation"]},
     }
