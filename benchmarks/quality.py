@@ -22,7 +22,8 @@ import pandas as pd
 
 from trainer.baselines import EXTRACTOR_NAMES, RENDERERS, BaselineUnavailable, make_extractor
 from trainer.bundle import Bundle
-from trainer.metrics import bootstrap_interval, classification_scores, page_scores
+from trainer.metrics import (bootstrap_interval, classification_scores, has_words,
+                             page_scores)
 from trainer.predict import ArticleInput, Predictor
 from trainer.rows import CLAIM_LABELS, UNKNOWN
 from trainer.segment import segment_html
@@ -32,7 +33,7 @@ from trainer.train import load_rows
 from .pages import Page
 
 __all__ = ["OURS_HTML", "OURS_RENDERED", "OURS_TEXT", "available_extractors",
-           "claim_quality", "content_quality", "mean_page_interval", "system_outputs"]
+           "claim_quality", "content_quality", "f1_interval", "system_outputs"]
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +99,27 @@ def system_outputs(pages: list[Page], predictor: Predictor,
     return outputs, failures
 
 
-def mean_page_interval(per_page) -> tuple[float, float]:
-    """95% percentile-bootstrap interval of the mean of the ``per_page`` scores."""
-    sums = np.column_stack([per_page, np.ones(len(per_page))])
-    return bootstrap_interval(sums, lambda totals: totals[:, 0] / totals[:, 1], seed=13)
+def f1_interval(page_prf: list[tuple[float, float, float, bool, bool]],
+                convention: str) -> tuple[float, float]:
+    """95% percentile-bootstrap interval, over pages, of the F1 the benchmark convention
+    reports (see :func:`trainer.metrics.page_scores`): the mean page F1 for WCXB; for
+    ScrapingHub, the F1 of precision averaged over pages with output and recall averaged over
+    pages with gold text. ``page_prf``: each page's precision, recall, F1 and whether its
+    output and its gold text are non-empty."""
+    p, r, f1, has_output, has_gold = (np.asarray(c, dtype=np.float64) for c in zip(*page_prf))
+    if convention == "wcxb":
+        sums = np.column_stack([f1, np.ones(len(f1))])
+        return bootstrap_interval(sums, lambda t: t[:, 0] / t[:, 1], seed=13)
+    sums = np.column_stack([p * has_output, has_output, r * has_gold, has_gold])
+
+    def f1_of_means(t):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            precision = np.where(t[:, 1] > 0, t[:, 0] / t[:, 1], 0.0)
+            recall = np.where(t[:, 3] > 0, t[:, 2] / t[:, 3], 0.0)
+            return np.where(precision + recall > 0,
+                            2 * precision * recall / (precision + recall), 0.0)
+
+    return bootstrap_interval(sums, f1_of_means, seed=13)
 
 
 def content_quality(pages: list[Page], outputs: dict[str, list[str]], failures: dict[str, int],
@@ -111,9 +129,11 @@ def content_quality(pages: list[Page], outputs: dict[str, list[str]], failures: 
     systems = {}
     for name, texts in outputs.items():
         pairs = [(text, page.gold) for text, page in zip(texts, pages)]
-        per_page = [metric(text, gold)[2] for text, gold in pairs]
+        page_prf = [(*metric(text, gold), has_words(text), has_words(gold))
+                    for text, gold in pairs]
+        per_page = [prf[2] for prf in page_prf]
         summary = page_scores(pairs, metric=metric, convention=convention)
-        summary["mean_page_f1_interval"] = mean_page_interval(per_page)
+        summary["f1_interval"] = f1_interval(page_prf, convention)
         summary["failures"] = failures[name]
         summary["per_page_f1"] = dict(zip((p.id for p in pages), per_page))
         if convention == "wcxb":

@@ -138,9 +138,9 @@ def _content(name: str, quality: dict) -> list[str]:
     if quality.get("scope"):
         out += [f"Pages: {quality['scope']}.", ""]
     out.append(markdown_table(
-        ["system", "precision", "recall", "F1", "95% interval of mean page F1", "failures"],
+        ["system", "precision", "recall", "F1", "95% interval of F1", "failures"],
         [[system, s["precision"], s["recall"], s["f1"],
-          "{:.3f}–{:.3f}".format(*s["mean_page_f1_interval"]), s["failures"]]
+          "{:.3f}–{:.3f}".format(*s["f1_interval"]), s["failures"]]
          for system, s in sorted(systems.items(), key=lambda kv: -kv[1]["f1"])]))
     types = sorted({t for s in systems.values() for t in s.get("per_page_type", {})})
     if types:
@@ -247,7 +247,7 @@ METHOD = [
     "are the test split's labelled paragraphs, scored with their article context.",
     "- Metrics are `trainer.metrics`: WCXB word F1 per page averaged over pages; ScrapingHub "
     "4-gram shingle precision and recall averaged over pages (benchmark convention) and F1 of "
-    "those averages. 95% intervals: percentile bootstrap over pages.",
+    "those averages. 95% intervals of those F1 figures: percentile bootstrap over pages.",
     "- Our models run through `trainer.predict.Predictor`: the HTML model on the page's HTML, the "
     "text model on our plain-text rendering (`segment_html(page).text`) and on those of "
     "html2text, inscriptis and html-text (`trainer.baselines.RENDERERS`, never seen in "

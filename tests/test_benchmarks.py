@@ -21,7 +21,7 @@ from datasets import Dataset, DatasetDict
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.pages import Page, held_out_pages, sample, write_inputs
-from benchmarks.quality import OURS_HTML, OURS_RENDERED, OURS_TEXT, mean_page_interval
+from benchmarks.quality import OURS_HTML, OURS_RENDERED, OURS_TEXT, f1_interval
 from benchmarks.report import fmt, markdown_table, render_markdown, write_results
 from benchmarks.runs import fit_slope, ratio, subsample_dataset, throughput
 from benchmarks.suite import Settings, run_suite
@@ -291,10 +291,17 @@ def test_sample_is_reproducible_sorted_and_bounded():
     assert sample(items, None) == sample(items, 500) == items
 
 
-def test_mean_page_interval_brackets_the_mean():
-    assert mean_page_interval([0.7] * 30) == (pytest.approx(0.7), pytest.approx(0.7))
-    low, high = mean_page_interval([0.0, 1.0] * 50)
+def test_f1_interval_brackets_the_f1_each_convention_reports():
+    pages = [(0.7, 0.7, 0.7, True, True)] * 30
+    assert f1_interval(pages, "wcxb") == (pytest.approx(0.7), pytest.approx(0.7))
+    low, high = f1_interval([(0, 0, 0.0, True, True), (1, 1, 1.0, True, True)] * 50, "wcxb")
     assert low < 0.5 < high and high - low < 0.3
+    # ScrapingHub: F1 of the averaged precision and recall, a page without output counting
+    # for recall only. Precision 1 on every page with output, recall 0 or 1: F1 of 1 and .5
+    # is .667, while the mean page F1 is .5; the interval is around the former.
+    pages = [(1.0, 1.0, 1.0, True, True), (0.0, 0.0, 0.0, False, True)] * 50
+    low, high = f1_interval(pages, "scrapinghub")
+    assert low < 2 / 3 < high and 0.5 < low
 
 
 def test_subsamples_nest_and_keep_validation(world, tmp_path):

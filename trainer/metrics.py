@@ -26,6 +26,7 @@ import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_fscore_support
 
 __all__ = [
+    "has_words",
     "bootstrap_interval",
     "best_threshold",
     "calibration_table",
@@ -56,6 +57,11 @@ def _overlap_prf(predicted: Counter, gold: Counter) -> PRF:
     overlap = sum((predicted & gold).values())
     precision, recall = overlap / n_predicted, overlap / n_gold
     return precision, recall, _harmonic_mean(precision, recall)
+
+
+def has_words(text: str) -> bool:
+    """Whether ``text`` is not "empty" for the page metrics: it has a ``\\w`` token."""
+    return _WORD_RE.search(text) is not None
 
 
 def word_prf(predicted: str, gold: str) -> PRF:
@@ -109,8 +115,7 @@ def page_scores(pairs: Iterable[tuple[str, str]],
     empty_predictions = empty_gold = 0
     for predicted, gold in pairs:
         precision, recall, f1 = metric(predicted, gold)
-        predicted_empty = _WORD_RE.search(predicted) is None
-        gold_empty = _WORD_RE.search(gold) is None
+        predicted_empty, gold_empty = not has_words(predicted), not has_words(gold)
         empty_predictions += predicted_empty
         empty_gold += gold_empty
         f1s.append(f1)
