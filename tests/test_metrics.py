@@ -189,6 +189,13 @@ def test_best_threshold_f1_by_hand():
     assert best_threshold(Y, SCORES) == 0.4
 
 
+def test_best_threshold_ties_despite_float_rounding_go_to_the_higher_threshold():
+    # Macro-F1 is exactly 0.6 at 0.25 and at 0.75, but computed as 0.6000000000000001 at 0.25.
+    y = [1, 1, 1, 0, 1, 1, 1, 0, 1, 0]
+    s = [0.25, 0, 0.5, 0.25, 0.75, 1, 0.25, 0.5, 1, 0]
+    assert best_threshold(y, s, metric="macro_f1") == 0.75
+
+
 def test_best_threshold_macro_f1_breaks_ties_towards_the_higher_threshold():
     # macro-F1 at .7: (4/5 + 6/7)/2; at .4: (6/7 + 4/5)/2 -- a tie, so .7 wins
     assert best_threshold(Y, SCORES, metric="macro_f1") == 0.7

@@ -226,7 +226,9 @@ def best_threshold(y_true, scores, metric: str = "f1") -> float:
     value = _f1(tp, fp, fn)
     if metric == "macro_f1":
         value = (value + _f1(tn, fn, fp)) / 2
-    return float(thresholds[int(np.argmax(value))])
+    # Thresholds fall along the array: the first best is the highest. Equal F1s computed from
+    # different counts may differ in the last bit (0.6 against 0.6000000000000001).
+    return float(thresholds[np.flatnonzero(value >= value.max() - 1e-12)[0]])
 
 
 def calibration_table(y_true, scores, bins: int = 10) -> dict:
