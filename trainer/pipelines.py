@@ -457,11 +457,6 @@ class ContextStackingClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
 
-    def stage1_scores(self, X) -> np.ndarray:
-        """Stage-1 scores alone (log-odds scale), to measure what stage 2 adds."""
-        check_is_fitted(self)
-        return _scores(self.classifier_, self.features_.transform(X))
-
 
 def _span_columns(articles, order, scores: np.ndarray, window: int) -> list[np.ndarray]:
     """Where the article's content lies around each paragraph, beyond its neighbours: the
