@@ -145,13 +145,16 @@ class Predictor:
     def with_thresholds(self, content: float | None = None,
                         claim: float | None = None) -> Predictor:
         """This predictor marking a paragraph content (a claim) when its score reaches
-        ``content`` (``claim``) instead of the model's threshold; None keeps the model's.
+        ``content`` (``claim``) instead of the model's threshold; a threshold left out (None)
+        stays as this predictor has it (the model's, unless set before), so calls chain.
         Content scores are calibrated probabilities; claim scores rank paragraphs but are not
         calibrated."""
         for name, value in (("content", content), ("claim", claim)):
             if value is not None and not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} threshold must be between 0 and 1, got {value}")
-        return replace(self, content_threshold=content, claim_threshold=claim)
+        return replace(
+            self, content_threshold=self.content_threshold if content is None else content,
+            claim_threshold=self.claim_threshold if claim is None else claim)
 
     @cached_property
     def _pickled(self) -> tuple[str, bytes]:
