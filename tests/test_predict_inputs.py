@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from trainer.predict import Predictor
+from trainer.predict import ArticleInput, Predictor
 
 
 @pytest.fixture(scope="module")
@@ -14,6 +14,16 @@ def predictor() -> Predictor:
 
 
 # --------------------------------------------------------------------------- the predictor
+
+def test_a_page_saved_as_mhtml_given_as_text_is_an_error_record(predictor):
+    record = predictor.predict("Hello", format="mhtml", claims=False)
+    assert (record["paragraphs"], record["error"]) == (
+        [], "<input>: an MHTML page must be given as bytes (the saved file read in binary "
+            "mode), not as text")
+    [item] = predictor.predict_many([ArticleInput("Hello", id="page", format="mhtml")],
+                                    claims=False)
+    assert item["error"].startswith("page: an MHTML page must be given as bytes")
+
 
 def test_threshold_overrides_left_out_keep_the_ones_set_before(predictor):
     both = predictor.with_thresholds(content=0.9).with_thresholds(claim=0.2)

@@ -171,9 +171,10 @@ class Predictor:
 
     def predict(self, article: str | bytes, *, format: str | None = None,
                 id: str | None = None, claims: bool = True, charset: str | None = None) -> dict:
-        """Label one article given as text or HTML (``format`` None: sniffed); without
-        ``claims``, content only. ``charset``: the one the article was served with (its HTTP
-        ``Content-Type``'s), read before an HTML page's own declaration, as browsers do."""
+        """Label one article given as text or HTML, or a page saved as MHTML given as bytes
+        (``format`` None: sniffed); without ``claims``, content only. ``charset``: the one
+        the article was served with (its HTTP ``Content-Type``'s), read before an HTML page's
+        own declaration, as browsers do."""
         if format is not None and format not in ARTICLE_FORMATS:
             raise ValueError(unknown_format(format))
         return predict_articles(
@@ -234,6 +235,10 @@ def _segment(item: ArticleInput) -> tuple[Article | None, str | None]:
     if not isinstance(item.data, (str, bytes)):
         return None, (f"{name}: expected the article as text (str) or bytes, got "
                       f"{type(item.data).__name__}")
+    if item.format == "mhtml" and isinstance(item.data, str):
+        # Its parts declare their own transfer encodings and charsets, which apply to bytes.
+        return None, (f"{name}: an MHTML page must be given as bytes (the saved file read in "
+                      f"binary mode), not as text")
     try:
         article = segment(item.data, item.format, name=name, charset=item.charset)
     except InputError as exc:
