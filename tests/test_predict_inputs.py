@@ -5,12 +5,39 @@ from __future__ import annotations
 
 import pytest
 
-from trainer.predict import ArticleInput, Predictor
+from trainer.predict import ArticleInput, Predictor, read_inputs
 
 
 @pytest.fixture(scope="module")
 def predictor() -> Predictor:
     return Predictor.load(claims=False)  # the shipped content models
+
+
+# --------------------------------------------------------------------------- JSONL ids
+
+def test_bad_jsonl_ids_are_named_and_readable_ids_kept(tmp_path, predictor):
+    path = tmp_path / "edge.jsonl"
+    path.write_text("\n".join([
+        '{"id": 1.5, "text": "float id"}', '{"id": true, "text": "bool id"}',
+        '{"id": "", "text": "empty id"}', '{"id": null, "text": "null id"}',
+        '{"id": ["a"], "text": "array id"}', '{"text": "no id"}',
+        '{"id": "emptytext", "text": ""}', '{"id": "trailing", "text": "ok"} garbage',
+        '{"id": 7, "html": null}', '{"id": 8, "text": "Integer ids are given back as text."}',
+    ]) + "\n")
+    records = list(predictor.predict_many(read_inputs([path]), claims=False))
+    assert [(r["id"], r["source"], r["error"] and r["error"].removeprefix(f"{path}: "))
+            for r in records] == [
+        (None, f"{path}:1", "line 1: id must be a non-empty string or integer, got 1.5"),
+        (None, f"{path}:2", "line 2: id must be a non-empty string or integer, got true"),
+        (None, f"{path}:3",
+         "line 3: id must be a non-empty string or integer, got an empty string"),
+        (None, f"{path}:4", "line 4: id must be a non-empty string or integer, got null"),
+        (None, f"{path}:5", "line 5: id must be a non-empty string or integer, got an array"),
+        (None, f"{path}:6", "line 6: missing id (a non-empty string or integer)"),
+        ("emptytext", f"{path}:7", "line 7: empty article (no text found)"),
+        ("trailing", f"{path}:8", "line 8: malformed JSON at column 34 (Extra data)"),
+        ("7", f"{path}:9", "line 9: needs exactly one of text or html, as a string"),
+        ("8", f"{path}:10", None)]
 
 
 # --------------------------------------------------------------------------- the predictor

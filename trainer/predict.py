@@ -92,6 +92,7 @@ class ArticleInput:
     format: str | None = None  # "text", "html", or None to sniff from the data
     error: str | None = None
     charset: str | None = None  # the charset the article was served with, if known
+    name: str | None = None  # how error messages name it, if not by its source or id
 
 
 def default_models_dir() -> Path:
@@ -231,7 +232,7 @@ def _segment(item: ArticleInput) -> tuple[Article | None, str | None]:
     """The article's paragraphs, or why there are none."""
     if item.error:
         return None, item.error
-    name = item.source or item.id or "<input>"
+    name = item.name or item.source or item.id or "<input>"
     if not isinstance(item.data, (str, bytes)):
         return None, (f"{name}: expected the article as text (str) or bytes, got "
                       f"{type(item.data).__name__}")
@@ -830,19 +831,32 @@ def _bad_line(name: str, line_no: int, problem: str, id: str | None = None) -> A
 def _jsonl_article(line: bytes, name: str, line_no: int, encoding: str) -> ArticleInput:
     try:
         # Decoded here, strictly: json.loads lets surrogates encoded in UTF-8 through.
-        record = json.loads(line.decode("utf-8-sig"))
+        text = line.decode("utf-8-sig")
     except UnicodeDecodeError:
         return _bad_line(name, line_no, f"not valid {encoding}")
+    try:
+        record = json.loads(text)
     except json.JSONDecodeError as exc:
-        return _bad_line(name, line_no, f"malformed JSON at column {exc.colno} ({exc.msg})")
+        return _bad_line(name, line_no, f"malformed JSON at column {exc.colno} ({exc.msg})",
+                         _id_before_extra_data(exc))
+    return _json_article(record, name, line_no)
+
+
+def _id_before_extra_data(exc: json.JSONDecodeError) -> str | None:
+    """The id of a whole JSON object that more follows on its line (``{...} garbage``), to
+    name the failed article by; else None."""
+    if exc.msg != "Extra data":
+        return None
+    record = json.loads(exc.doc[:exc.pos])
+    return _article_id(record)[0] if isinstance(record, dict) else None
+
+
+def _json_article(record, name: str, line_no: int) -> ArticleInput:
+    """The article in one JSON value read from line ``line_no`` of file ``name``."""
     if not isinstance(record, dict):
         return _bad_line(name, line_no, "expected a JSON object with id and text or html")
-    article_id = record.get("id")
-    if isinstance(article_id, int) and not isinstance(article_id, bool):
-        article_id = str(article_id)
-    if not isinstance(article_id, str) or not article_id:
-        return _bad_line(name, line_no, "missing id (a non-empty string or integer)")
-    if problem := unpaired_surrogate("id", article_id):
+    article_id, problem = _article_id(record)
+    if problem:
         return _bad_line(name, line_no, problem)
     given = [key for key in ("text", "html") if key in record]
     if len(given) != 1 or not isinstance(record[given[0]], str):
@@ -851,7 +865,30 @@ def _jsonl_article(line: bytes, name: str, line_no: int, encoding: str) -> Artic
     if problem := unpaired_surrogate(given[0], record[given[0]]):
         return _bad_line(name, line_no, problem, article_id)
     return ArticleInput(record[given[0]], id=article_id, source=f"{name}:{line_no}",
-                        format=given[0])
+                        format=given[0], name=f"{name}: line {line_no}")
+
+
+def _article_id(record: dict) -> tuple[str | None, str | None]:
+    """A JSON article's id as text (an integer's too), or None and what is wrong with it."""
+    if "id" not in record:
+        return None, "missing id (a non-empty string or integer)"
+    value = record["id"]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value), None
+    if not isinstance(value, str) or not value:
+        return None, f"id must be a non-empty string or integer, got {_json_kind(value)}"
+    return (None, problem) if (problem := unpaired_surrogate("id", value)) else (value, None)
+
+
+def _json_kind(value) -> str:
+    """A JSON value as an error message shows it: a scalar as written, others by kind."""
+    if isinstance(value, str):
+        return "an empty string" if not value else "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return json.dumps(value)
 
 
 # --------------------------------------------------------------------------- writing records
