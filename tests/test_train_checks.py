@@ -1,4 +1,5 @@
-"""Training refuses, up front and naming the key, what it would otherwise ignore or crash on."""
+"""What training would otherwise ignore, change silently or crash on is refused before the
+work (naming the key, the file or the class) or warned about."""
 
 import logging
 import random
@@ -8,7 +9,7 @@ import pytest
 from test_train import toy_article, toy_dataset, write_config, write_dataset
 from trainer.bundle import load_bundle
 from trainer.config import ConfigError
-from trainer.train import load_train_config, train
+from trainer.train import choose_thresholds, load_train_config, train
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +69,69 @@ def test_fold_counts_capped_by_the_sites_are_warned_about_and_recorded(workspace
     metrics = load_bundle(result["path"]).manifest["metrics"]
     assert metrics["training"]["context_group_folds"] == 6
     assert metrics["search"]["group_folds"] == 6
+
+
+def _all_content_validation(folder):
+    """A dataset whose training split holds both classes and validation split content only."""
+    rng = random.Random(0)
+    splits = {split: [row for i in range(count) for row in toy_article(
+        rng, "toy", f"{split}{i}", f"{split}-site{i}")]
+        for split, count in (("train", 6), ("validation", 2))}
+    for row in splits["validation"]:
+        row["content"] = 1
+    write_dataset(folder / "data", splits)
+
+
+@pytest.fixture
+def no_fitting(monkeypatch):
+    def fail(cfg):
+        raise AssertionError("a model was built: the check came after the fit")
+    monkeypatch.setattr("trainer.train.build_model", fail)
+
+
+@pytest.mark.parametrize("method", ["isotonic", "sigmoid"])
+def test_calibrating_on_a_validation_split_of_one_class_is_refused_before_fitting(
+        tmp_path, no_fitting, method):
+    _all_content_validation(tmp_path)
+    cfg = load_train_config(write_config(tmp_path), [f'calibration.method="{method}"',
+                                                     'threshold.policy="fixed"'])
+    with pytest.raises(ValueError, match=r"content: the validation split has no boilerplate rows "
+                                         r"to calibrate on .*all its 16 labelled rows are "
+                                         r"content; label articles from more sites, or set "
+                                         r"calibration\.method = \"none\""):
+        train(cfg)
+    assert not (tmp_path / "model").exists()
+
+
+def test_a_threshold_on_a_validation_split_of_one_class_is_refused_naming_the_class(
+        tmp_path, no_fitting):
+    _all_content_validation(tmp_path)
+    with pytest.raises(ValueError) as refused:
+        train(load_train_config(write_config(tmp_path)))
+    assert str(refused.value) == (
+        "cannot choose a threshold by max_f1 (threshold.policy): the labelled rows of the "
+        "validation split hold no boilerplate row, only 16 content ones; label articles from "
+        "more sites, or set threshold.policy = \"fixed\" (the threshold is then threshold.value)")
+
+
+def test_a_threshold_error_blames_threshold_sources_when_they_leave_out_a_class():
+    validation = ([1, 0, 1, 1], [0.9, 0.2, 0.8, 0.7], ["a", "a", "b", "b"], [""] * 4)
+    policy = {"policy": "max_f1", "value": 0.5, "sources": ["b"], "by_kind": False,
+              "chosen_on": {}}
+    with pytest.raises(ValueError, match=r"the labelled rows of the validation split from "
+                                         r"threshold\.sources \(b\) hold no negative row, "
+                                         r"only 2 positive ones; the other sources' rows there "
+                                         r"hold both classes: add some of those sources to "
+                                         r"threshold\.sources$"):
+        choose_thresholds(policy, {"validation": validation})
+
+
+def test_a_threshold_per_page_kind_error_names_the_kind_and_the_rows():
+    folds = ([1, 1, 0, 1], [0.9, 0.8, 0.2, 0.7], ["a"] * 4,
+             ["transcript", "transcript", "article", "article"])
+    policy = {"policy": "max_f1", "value": 0.5, "sources": [], "by_kind": True,
+              "chosen_on": {"spoken": "training_folds", "written": "training_folds"}}
+    with pytest.raises(ValueError, match=r"the labelled rows of spoken pages in the training "
+                                         r"rows' out-of-fold scores hold no negative row, only "
+                                         r"2 positive ones; label articles from more sites"):
+        choose_thresholds(policy, {"training_folds": folds})

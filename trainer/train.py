@@ -49,7 +49,11 @@ __all__ = ["TRAIN_SCHEMA", "TrainResult", "crop_articles", "load_rows", "load_tr
 log = logging.getLogger(__name__)
 
 THRESHOLD_ROWS = ("validation", "training_folds", "both")
+THRESHOLD_ROWS_NAMED = {"validation": "the validation split",
+                        "training_folds": "the training rows' out-of-fold scores",
+                        "both": "the validation split and the training rows' out-of-fold scores"}
 LABEL_NAMES = {"content": list(CONTENT_LABELS[:2]), "claim": list(CLAIM_LABELS[:2])}
+DEFAULT_LABEL_NAMES = ("negative", "positive")  # classes 0 and 1 when the task is not known
 
 # Licences of the corpora behind each row source (see ../shared/data/README.md).
 LICENCES = {
@@ -351,16 +355,37 @@ def search_params(model, X: pd.DataFrame, y: np.ndarray, weights, cfg: dict) -> 
     }
 
 
+def _threshold_rows(policy: dict, y: np.ndarray, sources, where: str,
+                    label_names=DEFAULT_LABEL_NAMES) -> np.ndarray:
+    """Which rows a threshold is chosen on: the labelled ones (of ``threshold.sources`` when it
+    names some). Raises, naming the class missing from them and what to do, unless they hold
+    both classes. ``where`` describes the rows, ``label_names`` the classes 0 and 1."""
+    labelled = y != UNLABELLED
+    chosen = labelled & np.isin(np.asarray(sources), policy["sources"]) if policy["sources"] \
+        else labelled
+    counts = [int((y[chosen] == label).sum()) for label in (0, 1)]
+    if all(counts):
+        return chosen
+    in_sources = f" from threshold.sources ({', '.join(policy['sources'])})" \
+        if policy["sources"] else ""
+    missing = [name for name, n in zip(label_names, counts) if not n]
+    problem = (f"cannot choose a threshold by {policy['policy']} (threshold.policy): the "
+               f"labelled rows of {where}{in_sources} hold no "
+               f"{missing[0] if len(missing) == 1 else 'labelled'} row"
+               + "".join(f", only {n} {name} ones" for name, n in zip(label_names, counts) if n))
+    if policy["sources"] and len(np.unique(y[labelled])) == 2:
+        raise ValueError(f"{problem}; the other sources' rows there hold both classes: add "
+                         f"some of those sources to threshold.sources")
+    raise ValueError(f"{problem}; label articles from more sites, or set threshold.policy = "
+                     f"\"fixed\" (the threshold is then threshold.value)")
+
+
 def choose_threshold(policy: dict, y: np.ndarray, scores: np.ndarray, sources,
-                     where: str = "validation") -> float:
+                     where: str = "the validation split",
+                     label_names=DEFAULT_LABEL_NAMES) -> float:
     if policy["policy"] == "fixed":
         return policy["value"]
-    chosen = np.isin(np.asarray(sources), policy["sources"]) if policy["sources"] \
-        else np.ones(len(y), dtype=bool)
-    chosen &= y != UNLABELLED
-    if not chosen.any() or len(np.unique(y[chosen])) < 2:
-        raise ValueError(f"cannot choose a threshold: the {where} rows it is chosen on lack "
-                         "one of the classes (check threshold.sources and data.exclude_sources)")
+    chosen = _threshold_rows(policy, y, sources, where, label_names)
     metric = "macro_f1" if policy["policy"] == "max_macro_f1" else "f1"
     return best_threshold(y[chosen], scores[chosen], metric=metric)
 
@@ -371,7 +396,8 @@ def uses_training_folds(policy: dict) -> bool:
         and bool({"training_folds", "both"} & set(policy["chosen_on"].values()))
 
 
-def choose_thresholds(policy: dict, rows: dict[str, tuple]) -> tuple[float, dict[str, float]]:
+def choose_thresholds(policy: dict, rows: dict[str, tuple], label_names=DEFAULT_LABEL_NAMES
+                      ) -> tuple[float, dict[str, float]]:
     """The threshold, and with ``policy["by_kind"]`` one per page kind.
 
     ``rows`` maps "validation" (and "training_folds", when a kind is chosen there or on
@@ -379,11 +405,12 @@ def choose_thresholds(policy: dict, rows: dict[str, tuple]) -> tuple[float, dict
     single threshold is chosen on the validation rows and the per-kind dict is empty. With it, each kind's threshold is
     chosen on that kind's rows of ``policy["chosen_on"][kind]`` (a kind absent there gets the
     threshold of all those rows), and the returned single threshold is the written pages' one:
-    what prediction applies to its input.
+    what prediction applies to its input. ``label_names`` name the classes 0 and 1 in errors.
     """
     if not policy["by_kind"] or policy["policy"] == "fixed":
         y, scores, sources, _ = rows["validation"]
-        return choose_threshold(policy, np.asarray(y), np.asarray(scores), sources), {}
+        return choose_threshold(policy, np.asarray(y), np.asarray(scores), sources,
+                                label_names=label_names), {}
     thresholds = {}
     for kind in PAGE_KINDS:
         where = policy["chosen_on"][kind]
@@ -391,10 +418,11 @@ def choose_thresholds(policy: dict, rows: dict[str, tuple]) -> tuple[float, dict
         y, scores, sources, page_types = (np.concatenate([np.asarray(part[i]) for part in parts])
                                           for i in range(4))
         mine = page_kinds(page_types) == kind
+        rows_named = f"{kind} pages in {THRESHOLD_ROWS_NAMED[where]}"
         if not (mine & (y != UNLABELLED)).any():
-            mine = np.ones(len(y), dtype=bool)
+            mine, rows_named = np.ones(len(y), dtype=bool), THRESHOLD_ROWS_NAMED[where]
         thresholds[kind] = choose_threshold(policy, y[mine], scores[mine],
-                                            np.asarray(sources)[mine], f"{where} {kind}")
+                                            np.asarray(sources)[mine], rows_named, label_names)
     return thresholds["written"], thresholds
 
 
@@ -453,6 +481,27 @@ def _check_learnable(task: str, train_rows: pd.DataFrame, y_train: np.ndarray,
             f"from more sites")
 
 
+def _check_validation_classes(cfg: dict, validation_rows: pd.DataFrame,
+                              y_validation: np.ndarray) -> None:
+    """Refuse, before the fit, a validation split of one class when calibration or the
+    threshold is fitted on it: isotonic calibration would map every score to that class (and
+    sigmoid calibration cannot be fitted)."""
+    names = LABEL_NAMES[cfg["task"]]
+    classes = np.unique(y_validation[y_validation != UNLABELLED])
+    method = cfg["calibration"]["method"]
+    if method != "none" and len(classes) < 2:
+        raise ValueError(
+            f"{cfg['task']}: the validation split has no {names[1 - classes[0]]} rows to "
+            f"calibrate on (calibration.method = \"{method}\"): all its "
+            f"{(y_validation != UNLABELLED).sum()} labelled rows are {names[classes[0]]}; label "
+            f"articles from more sites, or set calibration.method = \"none\"")
+    policy = cfg["threshold"]
+    # Thresholds per page kind may be chosen on out-of-fold scores: checked as they are chosen.
+    if policy["policy"] != "fixed" and not policy["by_kind"]:
+        _threshold_rows(policy, y_validation, validation_rows["source"], "the validation split",
+                        names)
+
+
 def _train(cfg: dict) -> TrainResult:
     from .bundle import kind_thresholds, save_bundle
     from .evaluate import paragraph_metrics
@@ -480,6 +529,7 @@ def _train(cfg: dict) -> TrainResult:
     # Before the copies below: they hold the same labels and sites, and cannot be cut from
     # no rows at all.
     _check_learnable(task, train_rows, targets(train_rows, task), y_validation)
+    _check_validation_classes(cfg, validation_rows, y_validation)
     if cfg["data"]["crops"]:
         train_rows = crop_articles(train_rows, cfg["data"]["crops"], cfg["seed"])
     originals = len(train_rows)
@@ -541,7 +591,7 @@ def _train(cfg: dict) -> TrainResult:
         del stacked.oof_proba_
         rows["training_folds"] = (y_train[fitted], oof[fitted], train_rows["source"][fitted],
                                   train_rows["page_type"][fitted])
-    threshold, thresholds = choose_thresholds(cfg["threshold"], rows)
+    threshold, thresholds = choose_thresholds(cfg["threshold"], rows, LABEL_NAMES[task])
     # Training-fold scores of the training rows themselves: debate samples are copies.
     train_labelled = (y_train != UNLABELLED) & (np.arange(len(y_train)) < originals) & fitted
     cut = kind_thresholds(threshold, thresholds, validation_rows["page_type"])
