@@ -318,7 +318,8 @@ def test_read_inputs_walks_directories_in_sorted_order(tmp_path, caplog):
         f"{tmp_path}/b/2.txt", f"{tmp_path}/b/3_files/3.txt"]
     assert [i.format for i in items] == ["html", "text", "html", "text", "text"]
     assert items[0].data == NEWS.read_bytes()  # gzip undone while reading
-    assert caplog.messages == [f"{tmp_path}: skipped 7 files of page assets, not articles "
+    assert caplog.messages == [f"{tmp_path}: skipped 1 hidden file (names starting with '.')",
+                               f"{tmp_path}: skipped 7 files of page assets, not articles "
                                f"(2 .css, 1 .png, 1 .js, 1 .woff2, 1 (no extension), 1 .html)"]
     # Named one by one, or with the input format given, every file is read.
     assert len(list(read_inputs([tmp_path / "b" / "1_files" / "style.css"]))) == 1

@@ -13,6 +13,22 @@ def predictor() -> Predictor:
     return Predictor.load(claims=False)  # the shipped content models
 
 
+# --------------------------------------------------------------------------- folders
+
+def test_hidden_files_and_folders_are_skipped_and_counted(tmp_path, caplog):
+    (tmp_path / "a.txt").write_text("An article.")
+    (tmp_path / ".b.txt").write_text("A hidden one.")
+    (tmp_path / ".drafts").mkdir()
+    (tmp_path / ".drafts" / "c.txt").write_text("A draft.")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / ".d.swp").write_text("An editor's swap file.")
+    with caplog.at_level("WARNING", logger="trainer.predict"):
+        items = list(read_inputs([tmp_path]))
+    assert [i.source for i in items] == [f"{tmp_path}/a.txt"]
+    assert caplog.messages == [f"{tmp_path}: skipped 2 hidden files and 1 hidden folder "
+                               f"(names starting with '.')"]
+
+
 # --------------------------------------------------------------------------- JSONL ids
 
 def test_bad_jsonl_ids_are_named_and_readable_ids_kept(tmp_path, predictor):

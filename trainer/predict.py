@@ -412,11 +412,11 @@ def read_inputs(paths: Iterable[str | os.PathLike],
                 input_format: str = "auto") -> Iterator[ArticleInput]:
     """Every article in ``paths``, read lazily, one at a time.
 
-    A path is a file, a directory (its files, recursively, in sorted order, hidden ones
-    skipped, symlinked folders followed), or "-" for stdin. A file holds one article, or one
-    per line when it is JSONL (``{"id": ..., "text"|"html": ...}``), or one per page when it
-    is a web archive (:func:`_read_warc`); a page saved as MHTML is one
-    (:func:`trainer.segment.read_mhtml`).
+    A path is a file, a directory (its files, recursively, in sorted order, symlinked folders
+    followed; hidden files and folders skipped and counted in a warning), or "-" for stdin.
+    A file holds one article, or one per line when it is JSONL (``{"id": ..., "text"|"html":
+    ...}``), or one per page when it is a web archive (:func:`_read_warc`); a page saved as
+    MHTML is one (:func:`trainer.segment.read_mhtml`).
     With ``input_format`` "auto" the kind comes from the extension (``.txt``,
     ``.html``/``.htm``, ``.jsonl``/``.ndjson``, ``.warc``/``.wet``, ``.mhtml``/``.mht``, each
     optionally compressed: ``.gz``, ``.bz2``, ``.xz``), else from the content. Anything
@@ -447,13 +447,14 @@ _PAGE_ASSETS = frozenset({
 
 def _read_directory(directory: str, input_format: str) -> Iterator[ArticleInput]:
     """Every file below ``directory``; symlinked folders are followed (the articles in them
-    are the user's too), each folder read once, so a link back up does not loop. With the
-    input format left to "auto", the assets of saved pages (stylesheets, scripts, images,
-    fonts, media, and all of a saved page's resource folder) are skipped and counted in a
-    warning."""
+    are the user's too), each folder read once, so a link back up does not loop. Hidden files
+    and folders (editors' swap files, ``.git``) are skipped and counted in a warning, and so
+    are, with the input format left to "auto", the assets of saved pages (stylesheets,
+    scripts, images, fonts, media, and all of a saved page's resource folder)."""
     failures: list[OSError] = []
     seen: set[tuple[int, int]] = set()
     assets: Counter[str] = Counter()
+    hidden = {"file": 0, "folder": 0}
     for root, dirs, files in os.walk(directory, onerror=failures.append, followlinks=True):
         try:
             status = os.stat(root)
@@ -464,6 +465,7 @@ def _read_directory(directory: str, input_format: str) -> Iterator[ArticleInput]
             dirs.clear()
             continue
         seen.add((status.st_dev, status.st_ino))
+        hidden["folder"] += sum(d.startswith(".") for d in dirs)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         if input_format == "auto":
             for resources in [d for d in dirs if _saved_page_resources(d, files)]:
@@ -474,6 +476,7 @@ def _read_directory(directory: str, input_format: str) -> Iterator[ArticleInput]
                                   for name in sorted(inside))
         for name in sorted(files):
             if name.startswith("."):
+                hidden["file"] += 1
                 continue
             extension = os.path.splitext(name)[1].lower()
             if input_format == "auto" and extension in _PAGE_ASSETS:
@@ -488,6 +491,10 @@ def _read_directory(directory: str, input_format: str) -> Iterator[ArticleInput]
                 yield from _read_file(path, input_format)
     for exc in failures:
         yield _unreadable(exc.filename, exc)
+    if any(hidden.values()):
+        _log.warning("%s: skipped %s (names starting with '.')", _display(directory),
+                     " and ".join(f"{n} hidden {kind}{'s' if n > 1 else ''}"
+                                  for kind, n in hidden.items() if n))
     if assets:
         _log.warning("%s: skipped %d files of page assets, not articles (%s)",
                      _display(directory), assets.total(),
