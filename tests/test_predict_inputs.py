@@ -3,14 +3,27 @@ JSON Lines, what a folder walk skips, bad JSONL ids, and the predictor's own inp
 
 from __future__ import annotations
 
-import pytest
+import json
 
+import pytest
+from click.testing import CliRunner
+
+from trainer.cli import main
 from trainer.predict import ArticleInput, Predictor, read_inputs
 
 
 @pytest.fixture(scope="module")
 def predictor() -> Predictor:
     return Predictor.load(claims=False)  # the shipped content models
+
+
+def _run(args, **kwargs):
+    return CliRunner().invoke(main, ["predict", "--no-claims", *map(str, args)],
+                              catch_exceptions=False, **kwargs)
+
+
+def _jsonl(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines()]
 
 
 # --------------------------------------------------------------------------- folders
@@ -27,6 +40,28 @@ def test_hidden_files_and_folders_are_skipped_and_counted(tmp_path, caplog):
     assert [i.source for i in items] == [f"{tmp_path}/a.txt"]
     assert caplog.messages == [f"{tmp_path}: skipped 2 hidden files and 1 hidden folder "
                                f"(names starting with '.')"]
+
+
+def test_a_run_skips_its_own_output_in_a_folder_it_reads(tmp_path, caplog):
+    (tmp_path / "a.txt").write_text("The council approved the new bridge on Monday.")
+    (tmp_path / "b.txt").write_text("Wheat prices fell 6 percent in April.")
+    out = tmp_path / "out.jsonl"
+    first = _run([tmp_path, "-o", out])
+    records = out.read_text()
+    caplog.clear()
+    second = _run([tmp_path, "-o", out])
+    assert first.exit_code == second.exit_code == 0
+    assert "2 of 2 articles labelled, 0 failed" in second.stderr
+    assert out.read_text() == records
+    assert [r["source"] for r in _jsonl(records)] == [f"{tmp_path}/a.txt", f"{tmp_path}/b.txt"]
+    # The output, and the hidden temporary it is written to until complete.
+    [message] = caplog.messages
+    assert message.startswith(f"{tmp_path}: skipped the output of this run (")
+    assert f"{out}" in message and f"{tmp_path}/.out.jsonl." in message
+    # Called as a library, with the output named (a link to it or a relative path will do).
+    (tmp_path / "link.jsonl").symlink_to(out)
+    assert [i.source for i in read_inputs([tmp_path], outputs=[tmp_path / "link.jsonl"])] == \
+        [f"{tmp_path}/a.txt", f"{tmp_path}/b.txt"]
 
 
 # --------------------------------------------------------------------------- JSONL ids

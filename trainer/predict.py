@@ -408,8 +408,8 @@ def _decompressed(stream):
     return stream
 
 
-def read_inputs(paths: Iterable[str | os.PathLike],
-                input_format: str = "auto") -> Iterator[ArticleInput]:
+def read_inputs(paths: Iterable[str | os.PathLike], input_format: str = "auto", *,
+                outputs: Iterable[str | os.PathLike] = ()) -> Iterator[ArticleInput]:
     """Every article in ``paths``, read lazily, one at a time.
 
     A path is a file, a directory (its files, recursively, in sorted order, symlinked folders
@@ -421,17 +421,21 @@ def read_inputs(paths: Iterable[str | os.PathLike],
     ``.html``/``.htm``, ``.jsonl``/``.ndjson``, ``.warc``/``.wet``, ``.mhtml``/``.mht``, each
     optionally compressed: ``.gz``, ``.bz2``, ``.xz``), else from the content. Anything
     unreadable is yielded as an ArticleInput with its error.
+    ``outputs`` are the files this run writes (its output file and the temporary one it is
+    written to): met in a folder, they are skipped with a warning, so that a run does not read
+    its own output, or the previous run's.
     """
     if input_format not in INPUT_FORMATS:
         raise ValueError(f"unknown input format {input_format!r}: use one of {INPUT_FORMATS}")
+    written = frozenset(map(os.path.realpath, outputs))
     for path in map(os.fspath, paths):
         if path == "-":
             stdin = sys.stdin.buffer
             yield from _read_stream(stdin if hasattr(stdin, "peek") else io.BufferedReader(stdin),
                                     "<stdin>", input_format)
         elif os.path.isdir(path):
-            yield from _at_least_one(_read_directory(path, input_format), _display(path),
-                                     "no files to read in this folder")
+            yield from _at_least_one(_read_directory(path, input_format, written),
+                                     _display(path), "no files to read in this folder")
         else:
             yield from _read_file(path, input_format)
 
@@ -445,16 +449,19 @@ _PAGE_ASSETS = frozenset({
 })
 
 
-def _read_directory(directory: str, input_format: str) -> Iterator[ArticleInput]:
+def _read_directory(directory: str, input_format: str,
+                    written: frozenset[str]) -> Iterator[ArticleInput]:
     """Every file below ``directory``; symlinked folders are followed (the articles in them
     are the user's too), each folder read once, so a link back up does not loop. Hidden files
     and folders (editors' swap files, ``.git``) are skipped and counted in a warning, and so
     are, with the input format left to "auto", the assets of saved pages (stylesheets,
-    scripts, images, fonts, media, and all of a saved page's resource folder)."""
+    scripts, images, fonts, media, and all of a saved page's resource folder). The files
+    ``written`` by this run (resolved paths) are skipped with a warning naming them."""
     failures: list[OSError] = []
     seen: set[tuple[int, int]] = set()
     assets: Counter[str] = Counter()
     hidden = {"file": 0, "folder": 0}
+    outputs_met: list[str] = []
     for root, dirs, files in os.walk(directory, onerror=failures.append, followlinks=True):
         try:
             status = os.stat(root)
@@ -475,6 +482,10 @@ def _read_directory(directory: str, input_format: str) -> Iterator[ArticleInput]
                     assets.update(os.path.splitext(name)[1].lower() or "(no extension)"
                                   for name in sorted(inside))
         for name in sorted(files):
+            path = os.path.join(root, name)
+            if written and os.path.realpath(path) in written:
+                outputs_met.append(_display(path))
+                continue
             if name.startswith("."):
                 hidden["file"] += 1
                 continue
@@ -482,7 +493,6 @@ def _read_directory(directory: str, input_format: str) -> Iterator[ArticleInput]
             if input_format == "auto" and extension in _PAGE_ASSETS:
                 assets[extension] += 1
                 continue
-            path = os.path.join(root, name)
             if _special_file(path):  # opening a pipe would wait for a writer, perhaps forever
                 shown = _display(path)
                 yield ArticleInput(id=shown, source=shown, error=f"{shown}: not a regular file "
@@ -491,6 +501,9 @@ def _read_directory(directory: str, input_format: str) -> Iterator[ArticleInput]
                 yield from _read_file(path, input_format)
     for exc in failures:
         yield _unreadable(exc.filename, exc)
+    if outputs_met:
+        _log.warning("%s: skipped the output of this run (%s)", _display(directory),
+                     ", ".join(outputs_met))
     if any(hidden.values()):
         _log.warning("%s: skipped %s (names starting with '.')", _display(directory),
                      " and ".join(f"{n} hidden {kind}{'s' if n > 1 else ''}"
@@ -979,10 +992,12 @@ def predict_files(predictor: Predictor, inputs: Iterable[str | os.PathLike], out
     False or the output format is text, which holds the content alone."""
     log = log or sys.stderr
     summary = BatchSummary()
-    records = predictor.predict_many(read_inputs(inputs, input_format), n_jobs=n_jobs,
-                                     claims=claims and output_format != "text")
     with _output_stream(output) as stream, \
             tqdm(unit=" articles", file=log, disable=not progress, dynamic_ncols=True) as bar:
+        # A folder read may hold the output file, and the temporary it is written to.
+        written = () if output == "-" else (output, stream.name)
+        records = predictor.predict_many(read_inputs(inputs, input_format, outputs=written),
+                                         n_jobs=n_jobs, claims=claims and output_format != "text")
         write = record_writer(stream, output_format)
         for record in records:
             write(record)
