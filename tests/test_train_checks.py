@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from test_train import toy_article, toy_dataset, write_config, write_dataset
+from test_train import SOURCES, toy_article, toy_dataset, write_config, write_dataset
 from trainer.bundle import load_bundle
 from trainer.config import ConfigError
 from trainer.train import choose_thresholds, load_train_config, train
@@ -135,3 +135,18 @@ def test_a_threshold_per_page_kind_error_names_the_kind_and_the_rows():
                                          r"rows' out-of-fold scores hold no negative row, only "
                                          r"2 positive ones; label articles from more sites"):
         choose_thresholds(policy, {"training_folds": folds})
+
+
+def test_sources_are_named_by_the_build_configs_tables_not_their_adapters(tmp_path):
+    # Rows of an annotated source are named after its table: its adapter's name reaches none.
+    rng = random.Random(0)
+    splits = {split: [row for i in range(6) for row in toy_article(
+        rng, SOURCES[i % 2], f"{split}{i}", f"{split}-site{i}")]
+        for split in ("train", "validation")}
+    write_dataset(tmp_path / "data", splits,
+                  sources={name: {"adapter": "annotated", "path": name} for name in SOURCES})
+    config = write_config(tmp_path)
+    load_train_config(config, [f"weights.sources.{SOURCES[0]}=2.0"])
+    with pytest.raises(ConfigError, match=r"weights\.sources: no source 'annotated' in the "
+                                          r"dataset"):
+        load_train_config(config, ["weights.sources.annotated=2.0"])

@@ -42,7 +42,8 @@ from .rows import PAGE_KINDS, page_kinds
 
 __all__ = [
     "Bundle", "BundleError", "MANIFEST_FILE", "MODEL_FILE", "MODEL_INPUTS", "MODEL_TASKS",
-    "kind_thresholds", "load_bundle", "load_models_bundle", "read_manifest", "save_bundle",
+    "is_replaceable", "kind_thresholds", "load_bundle", "load_models_bundle", "read_manifest",
+    "save_bundle",
 ]
 
 MODEL_FILE = "model.joblib"
@@ -193,7 +194,7 @@ def save_bundle(model, directory, *, task: str, label_names: list[str], threshol
     extras = {_check_extra_name(name): Path(source) for name, source in extra_files.items()}
 
     directory = Path(directory)
-    if directory.exists() and not _is_replaceable(directory):
+    if directory.exists() and not is_replaceable(directory):
         raise BundleError(f"{directory}: exists and is not a model bundle; refusing to replace it")
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = _sibling(directory, "new")
@@ -235,7 +236,7 @@ def _sibling(directory: Path, role: str) -> Path:
     return directory.with_name(f".{directory.name}.{role}-{uuid.uuid4().hex[:12]}")
 
 
-def _is_replaceable(directory: Path) -> bool:
+def is_replaceable(directory: Path) -> bool:
     """An old bundle or an empty directory: nothing of value is lost by replacing it."""
     return directory.is_dir() and (
         (directory / MANIFEST_FILE).is_file() or not any(directory.iterdir()))

@@ -240,7 +240,7 @@ def claim_baseline_scores(cfg: dict, data, split_rows: pd.DataFrame) -> tuple[np
     from .baselines import checkthat_baseline
     from .bundle import kind_thresholds
     from .pipelines import group_folds
-    from .train import choose_thresholds, load_rows, targets, uses_training_folds
+    from .train import LABEL_NAMES, choose_thresholds, load_rows, targets, uses_training_folds
 
     exclude = cfg["data"]["exclude_sources"]
     train_rows = load_rows(data, "train", "claim", exclude)
@@ -267,7 +267,7 @@ def claim_baseline_scores(cfg: dict, data, split_rows: pd.DataFrame) -> tuple[np
                            validation["source"], validation["page_type"])}
     if uses_training_folds(policy):
         rows["training_folds"] = (y[:n], oof[:n], train_rows["source"], train_rows["page_type"])
-    threshold, thresholds = choose_thresholds(policy, rows)
+    threshold, thresholds = choose_thresholds(policy, rows, LABEL_NAMES["claim"])
     scores = baseline.decision_function(split_rows["text"])
     cut = kind_thresholds(threshold, thresholds, split_rows["page_type"])
     return scores, cut, {"threshold": threshold, "thresholds": thresholds}

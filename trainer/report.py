@@ -156,7 +156,7 @@ def write_validation_report(folder: Path, cfg: dict, metrics: dict, threshold: f
              "Labelled training rows per source: " + ", ".join(
                  f"{k} {v}" for k, v in training["rows_per_source"].items()) + ".", ""]
     if metrics["search"]:
-        lines += [f"## Search ({cfg['search']['method']}, {cfg['search']['folds']} group folds, "
+        lines += [f"## Search ({cfg['search']['method']}, {metrics['search']['group_folds']} group folds, "
                   f"{cfg['search']['scoring']})", "", "| params | mean | std |", "|---|---:|---:|"]
         lines += [f"| {c['params']} | {c['mean']:.4f} | {c['std']:.4f} |"
                   for c in metrics["search"]["candidates"]]

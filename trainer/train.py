@@ -35,7 +35,7 @@ from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 from threadpoolctl import threadpool_limits
 
-from .bundle import _is_replaceable as bundle_may_replace
+from .bundle import is_replaceable as bundle_may_replace
 from .config import ConfigError, Option, load_config
 from .dataset import build, is_built, load_build_config, load_dataset
 from .metrics import best_threshold
@@ -62,7 +62,7 @@ LICENCES = {
     "checkthat2024": "free for general research use (CLEF CheckThat! 2024 Task 1 EN)",
     "claimbuster": "open data (Arslan et al., ICWSM 2020)",
     "checkthat2019": "free for general research use (CLEF CheckThat! 2019 Task 1)",
-    "annotated": "labels made for this project; article text belongs to its publisher",
+    "seeds": "the seed article: labels made for this project; its text belongs to its publisher",
 }
 
 TRAIN_SCHEMA = {
@@ -141,12 +141,12 @@ TRAIN_SCHEMA = {
 
 
 def _dataset_sources(path: Path) -> set[str] | None:
-    """Source names of a built dataset (config tables and their adapters), None if not built."""
+    """Source names of a built dataset (its build config's tables), None if not built."""
     summary = path / "summary.json"
     if not summary.is_file():
         return None
     tables = json.loads(summary.read_text()).get("config", {}).get("sources", {})
-    return set(tables) | {options.get("adapter") or name for name, options in tables.items()}
+    return set(tables)
 
 
 def check_train_config(cfg: dict, where: str) -> None:
