@@ -26,6 +26,67 @@ def _jsonl(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines()]
 
 
+# --------------------------------------------------------------------------- JSON files
+
+def test_a_json_file_holding_one_article_or_an_array_of_them_is_read_as_those(tmp_path):
+    article = {"id": "x", "text": "An article in a pretty JSON file."}
+    array = [{"id": "a", "text": "First."}, {"id": "b", "html": "<p>Second.</p>"}]
+    (tmp_path / "article.json").write_text(json.dumps(article, indent=2))
+    (tmp_path / "array.json").write_text("\n\n" + json.dumps(array, indent=2))
+    (tmp_path / "one-line-array.json").write_text(json.dumps(array))
+    (tmp_path / "lines.json").write_text(json.dumps(array[0]) + "\n" + json.dumps(array[1]))
+    (tmp_path / "no-extension").write_text(json.dumps(article, indent=4))  # known by its "{"
+    items = list(read_inputs([tmp_path]))
+    assert [(i.id, i.source, i.data, i.format, i.error) for i in items] == [
+        ("a", f"{tmp_path}/array.json:4", "First.", "text", None),
+        ("b", f"{tmp_path}/array.json:8", "<p>Second.</p>", "html", None),
+        ("x", f"{tmp_path}/article.json:1", article["text"], "text", None),
+        ("a", f"{tmp_path}/lines.json:1", "First.", "text", None),
+        ("b", f"{tmp_path}/lines.json:2", "<p>Second.</p>", "html", None),
+        ("x", f"{tmp_path}/no-extension:1", article["text"], "text", None),
+        ("a", f"{tmp_path}/one-line-array.json:1", "First.", "text", None),
+        ("b", f"{tmp_path}/one-line-array.json:1", "<p>Second.</p>", "html", None)]
+
+
+def test_a_json_file_that_is_not_json_lines_nor_articles_is_one_error_record(tmp_path):
+    (tmp_path / "broken.json").write_text('{\n  "id": "x",\n  "text": "no closing brace"\n')
+    (tmp_path / "numbers.json").write_text("[\n  1,\n  2\n]\n")
+    (tmp_path / "mixed.json").write_text('[\n  {"id": "a", "text": "A."},\n  "b"\n]\n')
+    (tmp_path / "two-objects").write_text('{\n  "id": "a", "text": "A."\n}\n{\n  "id": "b"\n}')
+    (tmp_path / "empty-array.json").write_text("[\n]\n")
+    (tmp_path / "no-id.json").write_text('{\n  "text": "An article without an id."\n}\n')
+    items = list(read_inputs([tmp_path]))
+    assert [(i.id, i.source, i.error.removeprefix(f"{tmp_path}/")) for i in items] == [
+        (f"{tmp_path}/broken.json", f"{tmp_path}/broken.json",
+         "broken.json: line 4: malformed JSON at column 1 (Expecting ',' delimiter); the file "
+         "is JSON over several lines, not JSON Lines (an article per line), so none of it is "
+         "read"),
+        (f"{tmp_path}/empty-array.json", f"{tmp_path}/empty-array.json",
+         "empty-array.json: no articles: an empty JSON array"),
+        (f"{tmp_path}/mixed.json", f"{tmp_path}/mixed.json",
+         "mixed.json: line 3: expected a JSON object with id and text or html, got a string; "
+         "the file is a JSON array, not JSON Lines (an article per line), so none of it is "
+         "read"),
+        (None, f"{tmp_path}/no-id.json:1",
+         "no-id.json: line 1: missing id (a non-empty string or integer)"),
+        (f"{tmp_path}/numbers.json", f"{tmp_path}/numbers.json",
+         "numbers.json: line 2: expected a JSON object with id and text or html, got 1; the "
+         "file is a JSON array, not JSON Lines (an article per line), so none of it is read"),
+        (f"{tmp_path}/two-objects", f"{tmp_path}/two-objects",
+         "two-objects: line 4: malformed JSON at column 1 (Extra data); the file is JSON over "
+         "several lines, not JSON Lines (an article per line), so none of it is read")]
+
+
+def test_cli_labels_a_pretty_printed_json_article_as_one(tmp_path):
+    (tmp_path / "article.json").write_text(json.dumps(
+        {"id": "x", "text": "An article in a pretty JSON file."}, indent=2))
+    result = _run([tmp_path])
+    assert result.exit_code == 0 and "1 of 1 articles labelled, 0 failed" in result.stderr
+    [record] = _jsonl(result.stdout)
+    assert record["id"] == "x" and record["paragraphs"][0]["text"] == \
+        "An article in a pretty JSON file."
+
+
 # --------------------------------------------------------------------------- folders
 
 def test_hidden_files_and_folders_are_skipped_and_counted(tmp_path, caplog):

@@ -29,6 +29,7 @@ import logging
 import lzma
 import os
 import pickle
+import re
 import stat
 import sys
 import uuid
@@ -388,9 +389,10 @@ def error_record(item: ArticleInput, error: str) -> dict:
 
 # --------------------------------------------------------------------------- reading inputs
 
-_KIND_BY_EXTENSION = {".jsonl": "jsonl", ".ndjson": "jsonl", ".html": "html", ".htm": "html",
-                      ".xhtml": "html", ".shtml": "html", ".txt": "text", ".warc": "warc",
-                      ".wet": "warc", ".mhtml": "mhtml", ".mht": "mhtml"}
+# A .json file is read as JSON Lines, or as one JSON document when it is not (see _read_jsonl).
+_KIND_BY_EXTENSION = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".html": "html",
+                      ".htm": "html", ".xhtml": "html", ".shtml": "html", ".txt": "text",
+                      ".warc": "warc", ".wet": "warc", ".mhtml": "mhtml", ".mht": "mhtml"}
 _READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)  # bad gzip or bzip2: OSError
 _COMPRESSED = (".gz", ".bz2", ".xz")
 
@@ -415,10 +417,11 @@ def read_inputs(paths: Iterable[str | os.PathLike], input_format: str = "auto", 
     A path is a file, a directory (its files, recursively, in sorted order, symlinked folders
     followed; hidden files and folders skipped and counted in a warning), or "-" for stdin.
     A file holds one article, or one per line when it is JSONL (``{"id": ..., "text"|"html":
-    ...}``), or one per page when it is a web archive (:func:`_read_warc`); a page saved as
-    MHTML is one (:func:`trainer.segment.read_mhtml`).
-    With ``input_format`` "auto" the kind comes from the extension (``.txt``,
-    ``.html``/``.htm``, ``.jsonl``/``.ndjson``, ``.warc``/``.wet``, ``.mhtml``/``.mht``, each
+    ...}``; a JSON file may also hold one such object over several lines, or an array of them:
+    :func:`_read_jsonl`), or one per page when it is a web archive (:func:`_read_warc`); a
+    page saved as MHTML is one (:func:`trainer.segment.read_mhtml`).
+    With ``input_format`` "auto" the kind comes from the extension (``.txt``, ``.html``/``.htm``,
+    ``.jsonl``/``.ndjson``/``.json``, ``.warc``/``.wet``, ``.mhtml``/``.mht``, each
     optionally compressed: ``.gz``, ``.bz2``, ``.xz``), else from the content. Anything
     unreadable is yielded as an ArticleInput with its error.
     ``outputs`` are the files this run writes (its output file and the temporary one it is
@@ -821,6 +824,10 @@ class _Utf16Lines:
 
 
 def _read_jsonl(stream, name: str, encoding: str = "UTF-8") -> Iterator[ArticleInput]:
+    """The articles of a JSON Lines file, one per line; or, when its first line that is not
+    blank starts a JSON value spread over lines (pretty-printed) or an array, of the one JSON
+    document it is (:func:`_read_json_document`)."""
+    first = True
     for line_no in itertools.count(1):
         try:
             line = stream.readline(MAX_ARTICLE_BYTES + 1)
@@ -832,10 +839,105 @@ def _read_jsonl(stream, name: str, encoding: str = "UTF-8") -> Iterator[ArticleI
             return
         if not line:
             return
+        blank = not line.strip()
         if too_long:
             yield _bad_line(name, line_no, f"longer than the {MAX_ARTICLE_BYTES >> 20} MiB limit")
-        elif line.strip():
+        elif first and not blank and _starts_json_document(line):
+            yield from _read_json_document(stream, line, name, line_no, encoding)
+            return
+        elif not blank:
             yield _jsonl_article(line, name, line_no, encoding)
+        first = first and blank
+
+
+def _starts_json_document(line: bytes) -> bool:
+    """Whether the first line of a JSON file starts an array, or a value that goes on over
+    the next lines (no whole JSON value ends in "{", "[", "," or ":")."""
+    text = line.removeprefix(codecs.BOM_UTF8).strip()
+    return text.startswith(b"[") or text.endswith((b"{", b"[", b",", b":"))
+
+
+def _read_json_document(stream, first_line: bytes, name: str, line_no: int,
+                        encoding: str) -> Iterator[ArticleInput]:
+    """The articles of a JSON file that is not JSON Lines, whose first line (line ``line_no``)
+    was read: one JSON object, or an array of them, each read as a JSONL line is, with the line
+    it starts on. One error record stands for the whole file when it is not such JSON: one
+    failure per line of it would say nothing true."""
+    data = bytearray(first_line)
+    try:
+        while len(data) <= MAX_ARTICLE_BYTES and (more := stream.readline(MAX_ARTICLE_BYTES)):
+            data += more
+    except _READ_ERRORS as exc:
+        yield _unreadable(name, exc)
+        return
+
+    def failed(problem: str) -> ArticleInput:
+        return ArticleInput(id=name, source=name, error=f"{name}: {problem}")
+
+    if len(data) > MAX_ARTICLE_BYTES:
+        yield failed(f"larger than the {MAX_ARTICLE_BYTES >> 20} MiB limit of a JSON file "
+                     f"that is not JSON Lines; write its articles one per line")
+        return
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        bad_line = line_no + data.count(b"\n", 0, exc.start)
+        yield failed(f"line {bad_line}: not valid {encoding}")
+        return
+    not_lines = "not JSON Lines (an article per line), so none of it is read"
+    try:
+        values = _json_values(text)
+    except json.JSONDecodeError as exc:
+        yield failed(f"line {line_no + exc.lineno - 1}: malformed JSON at column {exc.colno} "
+                     f"({exc.msg}); the file is JSON over several lines, {not_lines}")
+        return
+    lines, counted = [], 0  # the line each value starts on; up to where newlines are counted
+    for start, _ in values:
+        line_no += text.count("\n", counted, start)
+        lines.append(line_no)
+        counted = start
+    if text.lstrip().startswith("["):
+        if not values:
+            yield failed("no articles: an empty JSON array")
+            return
+        for line, (_, value) in zip(lines, values):
+            if not isinstance(value, dict):
+                yield failed(f"line {line}: expected a JSON object with id and text or html, "
+                             f"got {_json_kind(value)}; the file is a JSON array, {not_lines}")
+                return
+    for line, (_, value) in zip(lines, values):
+        yield _json_article(value, name, line)
+
+
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _json_values(text: str) -> list[tuple[int, object]]:
+    """The elements of the JSON array in ``text``, or its one value when it is not an array,
+    each with where it starts. Raises json.JSONDecodeError where the JSON is wrong."""
+    decoder = json.JSONDecoder()
+    at = _JSON_SPACE.match(text).end()
+    if not text.startswith("[", at):
+        value, end = decoder.raw_decode(text, at)
+        values = [(at, value)]
+    else:
+        values = []
+        at = _JSON_SPACE.match(text, at + 1).end()
+        end = at + 1 if text.startswith("]", at) else None
+        while end is None:
+            value, end = decoder.raw_decode(text, at)
+            values.append((at, value))
+            at = _JSON_SPACE.match(text, end).end()
+            if text.startswith(",", at):
+                at, end = _JSON_SPACE.match(text, at + 1).end(), None
+            elif text.startswith("]", at):
+                end = at + 1
+            else:
+                raise json.JSONDecodeError("Expecting ',' delimiter", text, at)
+    rest = _JSON_SPACE.match(text, end).end()
+    if rest != len(text):
+        raise json.JSONDecodeError("Extra data", text, rest)
+    return values
 
 
 def _skip_rest_of_line(stream) -> None:
