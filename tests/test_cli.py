@@ -1,10 +1,17 @@
-"""The train and evaluate commands as a user runs them: options reach the library, results
-and errors reach the terminal."""
+"""The commands as a user runs them: options reach the library, results and errors reach the
+terminal."""
 
+import functools
 import json
+import os
+import shutil
+import subprocess
+import sys
 
+import pytest
 from click.testing import CliRunner
 
+from test_predict import SEED, models_dir  # noqa: F401 (a fixture)
 from test_train import toy_dataset, write_config
 from trainer.bundle import load_bundle
 from trainer.cli import main
@@ -55,3 +62,55 @@ def test_command_line_errors_name_the_problem_and_exit_2(tmp_path):
     broken = _run("build", bad_build)
     assert broken.exit_code == 2 and "build.toml: invalid TOML" in broken.stderr
     assert not (tmp_path / "model").exists()
+
+
+# --------------------------------------------------------------------------- trainer predict
+
+
+def _records(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+@functools.cache
+def _permissions_bind_root() -> list[str]:
+    """A command prefix under which file permissions bind this process as they bind a user:
+    none for a user; for root, setpriv dropping the capabilities that override them."""
+    if os.geteuid() != 0:
+        return []
+    prefix = ["setpriv", "--inh-caps=-dac_override,-dac_read_search",
+              "--bounding-set=-dac_override,-dac_read_search"]
+    if not shutil.which("setpriv") or subprocess.run([*prefix, "true"]).returncode != 0:
+        pytest.skip("running as root, and cannot drop root's permission override")
+    return prefix
+
+
+def _predict_as_a_user(models, *args, cwd):
+    return subprocess.run(
+        [*_permissions_bind_root(), sys.executable, "-m", "trainer", "predict", "--models",
+         str(models), *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_an_output_folder_that_cannot_be_written_is_named(models_dir, tmp_path):
+    # Before: "Permission denied: '.../.out.jsonl.<random>.tmp'", a file the user never named.
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        result = _predict_as_a_user(models_dir, "-o", "read-only/out.jsonl", SEED, cwd=tmp_path)
+    finally:
+        folder.chmod(0o755)
+    assert result.returncode == 2
+    assert result.stderr == (f"error: {folder}/out.jsonl: cannot write in its folder {folder} "
+                             f"(Permission denied)\n")
+    assert list(folder.iterdir()) == []
+
+
+def test_a_replaced_output_file_keeps_its_permissions(models_dir, tmp_path):
+    # Before: the new file had the default permissions (0o644 with the usual umask).
+    out = tmp_path / "private.jsonl"
+    out.write_text("previous run\n")
+    out.chmod(0o600)
+    result = _run("predict", "--models", models_dir, "-q", "-o", out, SEED)
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_mode & 0o777 == 0o600
+    assert _records(out.read_text())[0]["source"] == str(SEED)
