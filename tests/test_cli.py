@@ -11,7 +11,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from test_predict import SEED, models_dir  # noqa: F401 (a fixture)
+from test_predict import NEWS, SEED, models_dir  # noqa: F401 (a fixture)
 from test_train import toy_dataset, write_config
 from trainer.bundle import load_bundle
 from trainer.cli import main
@@ -88,6 +88,41 @@ def _predict_as_a_user(models, *args, cwd):
     return subprocess.run(
         [*_permissions_bind_root(), sys.executable, "-m", "trainer", "predict", "--models",
          str(models), *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_an_unreadable_input_is_a_record_with_its_error(models_dir, tmp_path):
+    # Before: click refused the file ("is not readable"), exit 2, nothing labelled.
+    unreadable = tmp_path / "unreadable.txt"
+    unreadable.write_text("A secret article.")
+    unreadable.chmod(0)
+    result = _predict_as_a_user(models_dir, SEED, unreadable.name, NEWS, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    records = _records(result.stdout)
+    assert [r["source"] for r in records] == [str(SEED), "unreadable.txt", str(NEWS)]
+    assert records[1]["error"] == "unreadable.txt: cannot read (Permission denied)"
+    assert records[0]["error"] is None and records[2]["error"] is None
+    assert "2 of 3 articles labelled, 1 failed" in result.stderr
+
+
+def test_an_output_file_that_can_be_written_but_not_read_is_replaced(models_dir, tmp_path):
+    # Before: refused as "not readable", exit 2.
+    out = tmp_path / "out.jsonl"
+    out.write_text("previous run\n")
+    out.chmod(0o200)
+    result = _predict_as_a_user(models_dir, "-o", out.name, SEED, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out.chmod(0o600)
+    assert [r["source"] for r in _records(out.read_text())] == [str(SEED)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]
+
+
+def test_an_output_file_that_cannot_be_written_is_refused(models_dir, tmp_path):
+    out = tmp_path / "out.jsonl"
+    out.write_text("previous run\n")
+    out.chmod(0o400)
+    result = _predict_as_a_user(models_dir, "-o", out.name, SEED, cwd=tmp_path)
+    assert result.returncode == 2 and "'out.jsonl' is not writable" in result.stderr
+    assert out.read_text() == "previous run\n"
 
 
 def test_an_output_folder_that_cannot_be_written_is_named(models_dir, tmp_path):

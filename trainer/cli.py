@@ -128,8 +128,11 @@ def evaluate(model_dir, data, split, output):
 
 
 @main.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(allow_dash=True))
-@click.option("-o", "--output", default="-", type=click.Path(dir_okay=False, allow_dash=True),
+# Not checked for readability here: an unreadable input becomes a record with its error.
+@click.argument("inputs", nargs=-1, required=True,
+                type=click.Path(readable=False, allow_dash=True))
+@click.option("-o", "--output", default="-",
+              type=click.Path(dir_okay=False, readable=False, writable=True, allow_dash=True),
               help="Output file, replaced only when complete (default: stdout).")
 @click.option("--models", type=click.Path(file_okay=False),
               help="Models folder with content-html/, content-text/ and (unless content "
