@@ -104,6 +104,16 @@ def test_an_unreadable_input_is_a_record_with_its_error(models_dir, tmp_path):
     assert "2 of 3 articles labelled, 1 failed" in result.stderr
 
 
+def test_a_closed_stdout_is_named(models_dir, tmp_path):
+    # Before: an AttributeError traceback ('NoneType' object has no attribute 'buffer').
+    result = subprocess.run(
+        ["sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-m", "trainer", "predict",
+         "--models", str(models_dir), "-q", str(SEED)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert result.stderr == "error: standard output is closed: give an output file with -o\n"
+
+
 def test_an_output_file_that_can_be_written_but_not_read_is_replaced(models_dir, tmp_path):
     # Before: refused as "not readable", exit 2.
     out = tmp_path / "out.jsonl"

@@ -12,8 +12,8 @@ from .config import ConfigError
 from .segment import InputError
 
 
-def _fail(exc: Exception) -> None:
-    click.echo(f"error: {exc}", err=True)
+def _fail(problem: Exception | str) -> None:
+    click.echo(f"error: {problem}", err=True)
     sys.exit(2)
 
 
@@ -172,6 +172,8 @@ def predict(inputs, output, models, output_format, input_format, jobs, no_claims
     """
     from .predict import Predictor, predict_files
 
+    if output == "-" and sys.stdout is None:  # started with its stdout closed (`>&-`)
+        _fail("standard output is closed: give an output file with -o")
     try:
         claims = not no_claims and output_format != "text"
         predictor = Predictor.load(models, claims=claims).with_thresholds(
