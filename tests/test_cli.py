@@ -159,3 +159,16 @@ def test_a_replaced_output_file_keeps_its_permissions(models_dir, tmp_path):
     assert result.exit_code == 0, result.output
     assert out.stat().st_mode & 0o777 == 0o600
     assert _records(out.read_text())[0]["source"] == str(SEED)
+
+
+def test_a_claim_threshold_that_has_no_effect_is_warned_about(models_dir):
+    # Before: silently ignored.
+    for options, because in ((["--no-claims"], "--no-claims"),
+                             (["--format", "text"], "--format text")):
+        result = _run("predict", "--models", models_dir, "-q", "--claim-threshold", "0.3",
+                      *options, SEED)
+        assert result.exit_code == 0, result.output
+        assert result.stderr == (f"warning: --claim-threshold has no effect with {because}: "
+                                 f"no claims are scored\n")
+    used = _run("predict", "--models", models_dir, "-q", "--claim-threshold", "0.3", SEED)
+    assert used.exit_code == 0 and used.stderr == ""

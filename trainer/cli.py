@@ -174,8 +174,12 @@ def predict(inputs, output, models, output_format, input_format, jobs, no_claims
 
     if output == "-" and sys.stdout is None:  # started with its stdout closed (`>&-`)
         _fail("standard output is closed: give an output file with -o")
+    claims = not no_claims and output_format != "text"
+    if claim_threshold is not None and not claims:
+        click.echo(f"warning: --claim-threshold has no effect with "
+                   f"{'--no-claims' if no_claims else '--format text'}: no claims are scored",
+                   err=True)
     try:
-        claims = not no_claims and output_format != "text"
         predictor = Predictor.load(models, claims=claims).with_thresholds(
             content=content_threshold, claim=claim_threshold)
         summary = predict_files(predictor, inputs, output, output_format=output_format,
