@@ -5,8 +5,11 @@ import functools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -172,3 +175,67 @@ def test_a_claim_threshold_that_has_no_effect_is_warned_about(models_dir):
                                  f"no claims are scored\n")
     used = _run("predict", "--models", models_dir, "-q", "--claim-threshold", "0.3", SEED)
     assert used.exit_code == 0 and used.stderr == ""
+
+
+def _interruptible_run(models, *args, cwd, **kwargs):
+    """``trainer predict`` reading stdin, which stays open: the run waits for more articles.
+    SIGINT is restored to its default in the child (a shell starts background jobs with it
+    ignored, which Python keeps), so that Ctrl-C reaches the run as it does at a terminal."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "trainer", "predict", "--models", str(models), "-q", *args, "-"],
+        cwd=cwd, stdin=subprocess.PIPE, stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kwargs)
+
+
+def _article_lines(count: int) -> bytes:
+    return (json.dumps({"id": "a", "text": SEED.read_text(encoding="utf-8")}) + "\n").encode() * count
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_run_says_so_and_exits_128_plus_the_signal(models_dir, tmp_path, signum):
+    # Before: "Aborted!" and exit 1, the status of a run in which some articles failed.
+    folder = tmp_path / "out"
+    folder.mkdir()
+    run = _interruptible_run(models_dir, "-o", "out/labels.jsonl", cwd=tmp_path)
+    try:
+        run.stdin.write(_article_lines(5))
+        run.stdin.flush()
+        deadline = time.monotonic() + 120
+        while not any(folder.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.2)  # the temporary output file appears once the models are loaded
+        run.send_signal(signum)
+        _, stderr = run.communicate(timeout=60)
+    finally:
+        run.kill()
+    assert run.returncode == 128 + signum
+    assert stderr.decode() == (f"Aborted! Interrupted by {signum.name}: no output file was "
+                               f"written (out/labels.jsonl is as it was)\n")
+    assert list(folder.iterdir()) == []
+
+
+def _feed(stdin, data: bytes) -> None:
+    try:
+        stdin.write(data)
+        stdin.flush()
+    except BrokenPipeError:  # the run ended before it read them all
+        pass
+
+
+def test_an_interrupted_run_to_stdout_says_its_records_were_written(models_dir, tmp_path):
+    run = _interruptible_run(models_dir, cwd=tmp_path, stdout=subprocess.PIPE)
+    try:
+        # Written by a thread: the run stops reading when nobody reads what it writes.
+        feeder = threading.Thread(target=_feed, args=(run.stdin, _article_lines(50)))
+        feeder.start()
+        first = run.stdout.readline()  # records are being written
+        run.send_signal(signal.SIGINT)
+        rest = run.stdout.read()
+        stderr = run.stderr.read()
+        run.wait(timeout=60)
+        feeder.join(timeout=60)
+    finally:
+        run.kill()
+    assert run.returncode == 130
+    assert stderr.decode() == ("Aborted! Interrupted by SIGINT: the records labelled before it "
+                               "were written to standard output\n")
+    assert all(r["error"] is None for r in _records((first + rest).decode()))  # whole records

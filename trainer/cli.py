@@ -28,10 +28,14 @@ def run() -> None:
     main()
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM: handled as Ctrl-C is, but the exit status tells the two apart."""
+
+
 def _interrupt(signum, frame) -> None:
     """SIGTERM (what job schedulers and ``kill`` send) stops a command as Ctrl-C does: the
     clean-up runs, so no half-written temporary file or orphaned worker process is left."""
-    raise KeyboardInterrupt
+    raise _Terminated
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -168,7 +172,8 @@ def predict(inputs, output, models, output_format, input_format, jobs, no_claims
     directories (searched recursively, into symlinked folders too; saved pages' .css, .js,
     images, fonts and X_files/ folders skipped), or - for stdin. An article that cannot be
     read or segmented, or an input that holds none, becomes a record with its error, reported
-    on stderr; the exit status is 1 when any failed.
+    on stderr; the exit status is 1 when any failed. Stopped by Ctrl-C (SIGTERM), it exits
+    with 130 (143) and leaves an output file as it was.
     """
     from .predict import Predictor, predict_files
 
@@ -191,7 +196,20 @@ def predict(inputs, output, models, output_format, input_format, jobs, no_claims
         sys.exit(1)
     except (ValueError, OSError) as exc:
         _fail(exc)
+    except KeyboardInterrupt as exc:
+        signum = signal.SIGTERM if isinstance(exc, _Terminated) else signal.SIGINT
+        click.echo(f"Aborted! Interrupted by {signum.name}: {_left_behind(output)}", err=True)
+        sys.exit(128 + signum)  # the shell's status for a program its signal ended
     if summary.failed or not quiet:
         click.echo(f"{summary.articles - summary.failed} of {summary.articles} articles labelled, "
                    f"{summary.failed} failed", err=True)
     sys.exit(1 if summary.failed else 0)
+
+
+def _left_behind(output: str) -> str:
+    """What an interrupted ``predict`` wrote: an output file is replaced only when complete."""
+    if output == "-":
+        return "the records labelled before it were written to standard output"
+    if os.path.exists(output) and not os.path.isfile(output):  # a pipe or device, written directly
+        return f"the records labelled before it were written to {output}"
+    return f"no output file was written ({output} is as it was)"
