@@ -14,6 +14,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
+from test_dataset import toy_config  # noqa: F401 (a fixture)
 from test_predict import NEWS, SEED, models_dir  # noqa: F401 (a fixture)
 from test_train import toy_dataset, write_config
 from trainer.bundle import load_bundle
@@ -65,6 +66,20 @@ def test_command_line_errors_name_the_problem_and_exit_2(tmp_path):
     broken = _run("build", bad_build)
     assert broken.exit_code == 2 and "build.toml: invalid TOML" in broken.stderr
     assert not (tmp_path / "model").exists()
+
+
+def test_build_output_is_relative_to_the_current_folder(toy_config, tmp_path, monkeypatch):
+    # The config's own output.path ("out") stays relative to the config file's folder.
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    built = _run("build", toy_config, "--output", "chosen")
+    assert built.exit_code == 0, built.output
+    assert (here / "chosen" / "dataset").is_dir() and not (tmp_path / "chosen").exists()
+    assert f"dataset saved to {here / 'chosen'}/dataset (" in built.stdout
+    by_config = _run("build", toy_config)
+    assert by_config.exit_code == 0, by_config.output
+    assert (tmp_path / "out" / "dataset").is_dir() and not (here / "out").exists()
 
 
 # --------------------------------------------------------------------------- trainer predict

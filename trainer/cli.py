@@ -53,7 +53,8 @@ def build(config, overrides, output):
     """Build the labelled paragraph dataset described by CONFIG (TOML)."""
     from .dataset import build as build_dataset, load_build_config
 
-    overrides = list(overrides) + ([f'output.path="{output}"'] if output else [])
+    # Paths in the config are relative to its file; --output, like any path typed, to here.
+    overrides = list(overrides) + ([f'output.path="{os.path.abspath(output)}"'] if output else [])
     try:
         cfg = load_build_config(config, overrides)
         dataset = build_dataset(cfg, progress=sys.stderr.isatty())
