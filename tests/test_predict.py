@@ -460,8 +460,8 @@ def test_a_web_archive_cut_short_keeps_its_whole_records_and_names_the_broken_on
         *pages, broken = read_inputs([cut])
         assert [page.id for page in pages] == ["https://ru.example/", "https://news.example/a",
                                                "https://news.example/b"]
-        assert broken.error == f"{cut}:8: the record's header declares no length: the " \
-                               f"archive is damaged or cut short here"
+        assert broken.error == f"{cut}:8: the archive ends inside this record, before the " \
+                               f"end of its headers"
 
 
 def _mhtml(parts: list, start: str | None = None, crlf: bool = True) -> bytes:

@@ -3,13 +3,26 @@ JSON Lines, what a folder walk skips, bad JSONL ids, and the predictor's own inp
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
+import re
+import zlib
 
 import pytest
 from click.testing import CliRunner
 
 from trainer.cli import main
 from trainer.predict import ArticleInput, Predictor, read_inputs
+
+
+PAGES = [  # a small crawl's uri, HTTP status, content type and body: two pages to label
+    ("http://a.example/1", "200 OK", "text/html; charset=windows-1252",
+     "<html><body><p>Café article one has a sentence.</p></body></html>".encode("cp1252")),
+    ("http://a.example/2", "404 Not Found", "text/html", b"<p>nf</p>"),
+    ("http://a.example/3", "200 OK", "image/png", b"\x89PNG\r\n\x1a\n"),
+    ("http://a.example/4", "200 OK", "text/plain", b"Plain page text line.\nSecond line."),
+]
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +37,126 @@ def _run(args, **kwargs):
 
 def _jsonl(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines()]
+
+
+# --------------------------------------------------------------------------- web archives
+
+def _warc() -> tuple[bytes, list[int]]:
+    """A web archive of a response record for each of PAGES, uncompressed, and where each
+    record starts."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=False)
+    starts = []
+    for uri, status, media, body in PAGES:
+        starts.append(out.tell())
+        http = StatusAndHeaders(status, [("Content-Type", media)], protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(uri, "response", payload=io.BytesIO(body),
+                                                      http_headers=http))
+    return out.getvalue(), starts
+
+
+def _gunzipped_prefix(data: bytes) -> bytes:
+    """What a cut gzip file still holds: its members, the last one as far as it goes."""
+    out = b""
+    while data:
+        member = zlib.decompressobj(wbits=31)
+        out += member.decompress(data)
+        data = member.unused_data
+    return out
+
+
+def _expected(warc: bytes, starts: list[int], kept: int, begun: int, name: str) -> list[tuple]:
+    """(id, source, error) of the items read from ``warc`` cut to its first ``kept`` bytes,
+    after ``begun`` records began: the pages of the records read whole, then an error record
+    for a record cut short, unless all it lacks is the blank lines that end it."""
+    items = []
+    for number, ((uri, status, media, _), start) in enumerate(zip(PAGES, starts), 1):
+        header_end = warc.index(b"\r\n\r\n", start) + 4
+        length = int(re.search(rb"Content-Length: (\d+)", warc[start:header_end])[1])
+        if kept >= header_end + length:
+            if status == "200 OK" and media != "image/png":
+                items.append((uri, f"{name}:{number}", None))
+        elif number <= begun:
+            uri_line = warc.index(b"WARC-Target-URI: ", start)
+            uri_read = kept >= warc.index(b"\r\n", uri_line) + 2
+            items.append((uri if uri_read else f"{name}:{number}", f"{name}:{number}",
+                          f"{name}:{number}: the archive ends inside this record"))
+            break
+    return items
+
+
+def _shown(item: ArticleInput) -> tuple:
+    """The item's id, source and error, the last cut after its first words when it says the
+    archive is cut short; a cut record's error names its URI when it was read."""
+    error = item.error
+    if error and " the archive ends inside this record" in error:
+        if item.id.startswith("http"):
+            assert error.endswith(f" (WARC-Target-URI {item.id})"), error
+        error = error[:error.index(" this record") + len(" this record")]
+    return item.id, item.source, error
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_web_archive_cut_at_any_byte_ends_with_an_error_record_naming_the_cut_record(
+        tmp_path, compress):
+    warc, starts = _warc()
+    ends = starts[1:] + [len(warc)]
+    # One gzip member per record, as WARC writers compress.
+    parts = [gzip.compress(warc[start:end]) for start, end in zip(starts, ends)] \
+        if compress else [warc[start:end] for start, end in zip(starts, ends)]
+    data, part_starts = b"".join(parts), [sum(map(len, parts[:i])) for i in range(len(parts))]
+    path = tmp_path / ("cut.warc.gz" if compress else "cut.warc")
+    for cut in range(part_starts[1], len(data) + 1):
+        path.write_bytes(data[:cut])
+        kept = len(_gunzipped_prefix(data[:cut])) if compress else cut
+        begun = sum(start < cut for start in part_starts)
+        assert [_shown(item) for item in read_inputs([path])] == \
+            _expected(warc, starts, kept, begun, str(path)), f"cut at byte {cut}"
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_web_archive_cut_inside_its_first_record_is_one_error_record(tmp_path, compress):
+    warc, starts = _warc()
+    data = gzip.compress(warc[:starts[1]]) if compress else warc[:starts[1]]
+    path = tmp_path / ("cut.warc.gz" if compress else "cut.warc")
+    for cut in range(1, len(data)):
+        path.write_bytes(data[:cut])
+        kept = len(_gunzipped_prefix(data[:cut])) if compress else cut
+        [item] = read_inputs([path])
+        if _expected(warc, starts, kept, 1, str(path)) == [(PAGES[0][0], f"{path}:1", None)]:
+            assert item.error is None, f"cut at {cut}"  # all it lacks is its last blank lines
+        else:
+            assert item.error.startswith((f"{path}:1: the archive ends inside this record",
+                                          f"{path}: no records: the web archive is empty, or "
+                                          f"cut short")), f"cut at {cut}: {item.error}"
+
+
+def test_a_web_archive_record_without_a_length_ends_it_with_an_error_record(tmp_path):
+    warc, starts = _warc()
+    length = re.search(rb"Content-Length: \d+\r\n", warc[starts[1]:])
+    path = tmp_path / "damaged.warc"  # record 2's length left out, not cut: whole records follow
+    path.write_bytes(warc[:starts[1] + length.start()] + warc[starts[1] + length.end():])
+    page, damaged = read_inputs([path])
+    assert (page.id, page.error) == ("http://a.example/1", None)
+    assert (damaged.source, damaged.error) == (
+        f"{path}:2", f"{path}:2: the record's header declares no length: the archive is "
+                     f"damaged here; the records after it are not read")
+
+
+def test_cli_reports_the_record_an_archive_is_cut_inside(tmp_path):
+    warc, starts = _warc()
+    path = tmp_path / "cut100.warc"
+    path.write_bytes(warc[:-100])  # inside record 4's WARC header, after its URI
+    result = _run([path])
+    assert result.exit_code == 1 and "1 of 2 articles labelled, 1 failed" in result.stderr
+    page, cut = _jsonl(result.stdout)
+    assert (page["id"], page["error"]) == ("http://a.example/1", None)
+    assert (cut["id"], cut["source"], cut["error"]) == (
+        "http://a.example/4", f"{path}:4", f"{path}:4: the archive ends inside this record, "
+        f"before the end of its headers (WARC-Target-URI http://a.example/4)")
 
 
 # --------------------------------------------------------------------------- JSON files

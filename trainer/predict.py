@@ -698,30 +698,43 @@ def _read_warc(stream, name: str) -> Iterator[ArticleInput]:
     page's URI and its source the file and the record's number (from 1). A page keeps the
     charset it was served with. Records that hold no page (requests, metadata, revisits,
     warcinfo) are passed over; pages that are not HTML or text, and HTTP responses other than
-    200 (redirects, errors), are skipped and counted in a warning. A record that cannot be
-    read ends the file with an error record naming it, after the pages before it; an archive
-    with no page gives one error record saying so."""
+    200 (redirects, errors), are skipped and counted in a warning. A record the archive ends
+    inside (in its headers or its content), or that cannot be read, ends the file with an
+    error record naming it (by number, and by its WARC-Target-URI when that was read), after
+    the pages before it; an archive with no page gives one error record saying so."""
     from warcio.archiveiterator import ArchiveIterator
 
+    stream = _TailKept(stream)
+    records = ArchiveIterator(stream)
     skipped: Counter[str] = Counter()
-    number = yielded = 0
+    read = yielded = 0  # records read whole; articles given
+    end = 0  # where the last record read whole ends in the stream
     try:
-        for number, record in enumerate(ArchiveIterator(stream), 1):
-            page = _warc_page(record, f"{name}:{number}")
+        for record in records:
+            page = _warc_page(record, f"{name}:{read + 1}")
+            read += 1
             if isinstance(page, str):
                 skipped[page] += 1
             elif page is not None:
                 yielded += 1
                 yield page
-    except _Damaged as exc:
+            end = records.get_record_offset() + records.get_record_length()
+    except _CutShort as exc:
         yielded += 1
         yield exc.args[0]
     except Exception as exc:  # noqa: BLE001 - warcio raises many kinds on a damaged archive
-        where = f"{name}:{number + 1}"
+        where = f"{name}:{read + 1}"
+        problem = str(exc) if isinstance(exc, _NoLength) else \
+            f"cannot read this WARC record ({type(exc).__name__}: {exc})"
         yielded += 1
-        yield ArticleInput(id=where, source=where, error=(
-            f"{where}: cannot read this WARC record ({type(exc).__name__}: {exc}); the "
-            f"records after it are not read"))
+        yield _cut_record(stream, end, where, failed=True) or ArticleInput(
+            id=where, source=where,
+            error=f"{where}: {problem}; the records after it are not read")
+    else:
+        # warcio takes the file ending inside a record's headers for the end of the archive
+        if read and (cut := _cut_record(stream, end, f"{name}:{read + 1}", failed=False)):
+            yielded += 1
+            yield cut
     if skipped:
         counts = ", ".join(f"{n} {reason}" for reason, n in skipped.most_common())
         _log.warning("%s: skipped %d records that are not pages to label (%s)", name,
@@ -729,23 +742,52 @@ def _read_warc(stream, name: str) -> Iterator[ArticleInput]:
     if not yielded:  # the file is still accounted for
         yield ArticleInput(id=name, source=name, error=(
             f"{name}: no HTML or text page to label among the "
-            f"{'1 record' if number == 1 else f'{number:,} records'} of this web archive"
-            if number else f"{name}: no records: the web archive is empty, or cut "
+            f"{'1 record' if read == 1 else f'{read:,} records'} of this web archive"
+            if read else f"{name}: no records: the web archive is empty, or cut "
             f"short or damaged in its first record"))
 
 
-class _Damaged(Exception):
-    """The error record of a WARC record after which nothing can be read (the file is cut
-    short or broken there)."""
+class _CutShort(Exception):
+    """The error record of a WARC record the archive ends inside: nothing after it is read."""
+
+
+class _NoLength(Exception):
+    """A WARC record whose header declares no length: the archive ends inside the header, or
+    is damaged there; either way the records after it cannot be found."""
 
 
 def _warc_page(record, source: str) -> ArticleInput | str | None:
     """The article in one WARC record, or why it holds none to label (a reason counted as
-    skipped), or None for a kind of record that never holds a page."""
-    if record.length is None:  # every WARC record declares one
-        raise _Damaged(ArticleInput(id=source, source=source, error=(
-            f"{source}: the record's header declares no length: the archive is damaged or cut "
-            f"short here")))
+    skipped), or None for a kind of record that never holds a page. Raises _CutShort when the
+    archive ends inside the record, whatever it holds, and _NoLength when its header declares
+    no length."""
+    if not _declares_length(record):
+        raise _NoLength("the record's header declares no length: the archive is damaged here")
+    uri = record.rec_headers.get_header("WARC-Target-URI")
+    page = _page_in(record, source, uri)
+    missing = _missing_bytes(record)
+    if missing:
+        raise _CutShort(ArticleInput(id=uri or source, source=source, error=(
+            f"{source}: the archive ends inside this record, {missing:,} bytes short of its "
+            f"length{_uri_note(uri)}")))
+    return page
+
+
+def _declares_length(record) -> bool:
+    """Whether a WARC (or ARC) record's header gives its length: warcio takes a length that
+    is missing for none and one cut to nothing or garbled for 0."""
+    declared = (record.rec_headers.get_header(
+        "Content-Length" if record.format == "warc" else "length") or "").strip()
+    return declared.isascii() and declared.isdigit()
+
+
+def _uri_note(uri: str | None) -> str:
+    return f" (WARC-Target-URI {uri})" if uri else ""
+
+
+def _page_in(record, source: str, uri: str | None) -> ArticleInput | str | None:
+    """What :func:`_warc_page` returns for a record, leaving out whether the archive ends
+    inside it."""
     if record.rec_type not in _PAGE_RECORDS:
         return None
     headers = record.http_headers if record.rec_type == "response" else None
@@ -758,8 +800,7 @@ def _warc_page(record, source: str) -> ArticleInput | str | None:
     media = media.strip().lower()
     if media not in PAGE_MEDIA_TYPES:
         return media or "no content type"
-    uri = record.rec_headers.get_header("WARC-Target-URI") or \
-        record.rec_headers.get_header("WARC-Record-ID") or source
+    uri = uri or record.rec_headers.get_header("WARC-Record-ID") or source
 
     def failed(problem: str) -> ArticleInput:
         return ArticleInput(id=uri, source=source, error=f"{source}: {problem}")
@@ -769,10 +810,6 @@ def _warc_page(record, source: str) -> ArticleInput | str | None:
         return failed(f"the page was stored compressed as {encoding!r}, which cannot be undone "
                       f"here (gzip and deflate can; 'br' with `pip install brotli`)")
     data = record.content_stream().read(MAX_ARTICLE_BYTES + 1)
-    missing = _missing_bytes(record)
-    if missing:
-        raise _Damaged(failed(f"the archive ends inside this record, {missing:,} bytes short "
-                              f"of its length"))
     if len(data) > MAX_ARTICLE_BYTES:
         return failed(f"larger than the {MAX_ARTICLE_BYTES >> 20} MiB limit")
     charset = next((value.strip() for key, _, value in
@@ -780,6 +817,84 @@ def _warc_page(record, source: str) -> ArticleInput | str | None:
                     if key.strip().lower() == "charset"), None)
     return ArticleInput(data, id=uri, source=source, format=PAGE_MEDIA_TYPES[media],
                         charset=charset or None)
+
+
+class _TailKept:
+    """A binary stream that keeps the last bytes read from it: warcio stops without a word at
+    a record whose headers the archive ends inside, and what is left of them tells which."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.position = 0  # bytes read
+        self._tail = bytearray()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self.position += len(data)
+        self._tail += data
+        if len(self._tail) > 2 * _KEPT_BYTES:  # trimmed now and then: each trim copies the rest
+            del self._tail[:-_KEPT_BYTES]
+        return data
+
+    def tell(self) -> int:  # where warcio counts record offsets from
+        return self.position
+
+    def rest_from(self, start: int) -> bytes | None:
+        """The rest of the stream from byte ``start``, or None when it holds more than a
+        record's headers (``_HEADERS_LIMIT`` bytes) or cannot be read."""
+        try:
+            while self.position - start <= _HEADERS_LIMIT and self.read(1 << 14):
+                pass
+        except _READ_ERRORS:
+            return None
+        if self.position - start > _HEADERS_LIMIT:
+            return None
+        return bytes(self._tail[len(self._tail) - (self.position - start):])
+
+
+_HEADERS_LIMIT = 1 << 16  # bytes of a record's WARC and HTTP headers looked at, at most
+_KEPT_BYTES = 2 * _HEADERS_LIMIT  # at least the headers, and what warcio read beyond them
+_HEADERS_END = re.compile(rb"\r?\n\r?\n")
+
+
+def _cut_record(stream: _TailKept, end: int, where: str, *, failed: bool) -> ArticleInput | None:
+    """The error record of the WARC record after the last one read whole (which ends at byte
+    ``end`` of ``stream``) when the archive ends inside that record's headers, else None.
+    Unless warcio ``failed`` on it, it found nothing more to read: anything but blank lines
+    after ``end`` is such a record. Otherwise the archive ends inside it when the file ends
+    within a header's length of ``end``, before the header does."""
+    rest = stream.rest_from(end)
+    if rest is None:
+        cut, head = not failed, b""
+    else:
+        head, whole = _gunzipped(rest) if rest.startswith(b"\x1f\x8b") else (rest, True)
+        head = head.lstrip()
+        cut = not whole or (not _HEADERS_END.search(head) if failed else bool(head))
+    if not cut:
+        return None
+    ends = _HEADERS_END.search(head)
+    lines = (head[:ends.start()] if ends else head[:head.rfind(b"\n") + 1]).splitlines()
+    uri = next((value.strip().decode("utf-8", "replace") for key, _, value in
+                (line.partition(b":") for line in lines[1:])  # the first is "WARC/1.0"
+                if key.strip().lower() == b"warc-target-uri"), None)
+    return ArticleInput(id=uri or where, source=where, error=(
+        f"{where}: the archive ends inside this record, before the end of its headers"
+        f"{_uri_note(uri)}"))
+
+
+def _gunzipped(data: bytes) -> tuple[bytes, bool]:
+    """What gzip members hold, as far as they go, and whether the last one is whole."""
+    out = bytearray()
+    while data:
+        member = zlib.decompressobj(wbits=31)
+        try:
+            out += member.decompress(data)
+        except zlib.error:
+            return bytes(out), False
+        if not member.eof:
+            return bytes(out), False
+        data = member.unused_data
+    return bytes(out), True
 
 
 class _Utf16Lines:
