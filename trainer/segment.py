@@ -19,6 +19,7 @@ import gzip
 import io
 import lzma
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain, islice
@@ -217,20 +218,56 @@ def _check_not_binary(data: bytes, name: str) -> None:
         raise InputError(f"{name}: looks like binary data (NUL byte at offset {sample.index(0)})")
 
 
+# UTF-16 without a byte-order mark shows in its NUL bytes: the high byte of each character
+# below U+0100 (markup, spaces, digits, Latin punctuation), so every other byte. Spaces and
+# punctuation alone make about a sixth of Russian or Greek prose; binary data and text with a
+# stray NUL rarely put so many at one parity, and then seldom decode as text.
+_UTF16_MIN_NUL_SHARE = 1 / 8  # of the code units, at the parity of the high bytes
+# NULs at the other parity come from characters U+xx00 ("一", U+4E00; Hangul "관") only.
+_UTF16_MAX_LOW_NULS = 1 / 4  # of those at the parity of the high bytes
+_UTF16_MAX_NOT_TEXT = 1 / 64  # of the characters: C0 controls, unassigned ones
+_UTF16_MAX_ASCII_PAIRS = 1 / 16  # of the characters, when no other is beyond U+00FF
+
+
 def utf16_codec(data: bytes) -> str | None:
-    """The UTF-16 codec ``data`` is in: by its byte-order mark, or, without one, when its first
-    characters are all below U+0100 (markup and Latin text: every other byte is zero), as
-    Windows tools write it. None for anything else."""
+    """The UTF-16 codec ``data`` is in: by its byte-order mark, or, without one (as Windows
+    tools write it), when its NUL bytes fall at one byte parity and its first characters read
+    that way are text. None for anything else."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     head = data[:min(512, len(data) - len(data) % 2)]
-    if len(head) < 4:
+    units = len(head) // 2
+    if units < 2:
         return None
-    if not any(head[1::2]) and all(head[0::2]):
-        return "utf-16-le"
-    if not any(head[0::2]) and all(head[1::2]):
-        return "utf-16-be"
-    return None
+    even_nuls, odd_nuls = head[0::2].count(0), head[1::2].count(0)
+    high_nuls, low_nuls = max(even_nuls, odd_nuls), min(even_nuls, odd_nuls)
+    if high_nuls < units * _UTF16_MIN_NUL_SHARE or low_nuls > high_nuls * _UTF16_MAX_LOW_NULS:
+        return None
+    codec = "utf-16-le" if odd_nuls > even_nuls else "utf-16-be"
+    try:  # not final: a surrogate pair cut at the end of the sample waits for its second half
+        sample = codecs.getincrementaldecoder(codec)().decode(head)
+    except UnicodeDecodeError:  # a lone surrogate
+        return None
+    return codec if _reads_as_utf16_text(sample) else None
+
+
+def _reads_as_utf16_text(sample: str) -> bool:
+    """Whether characters decoded as UTF-16 are text: no NUL; hardly any other C0 control
+    character (but line breaks and tabs) or unassigned code point; and not ASCII read two bytes
+    at a time. ASCII strings ended by NULs read as characters made of two printable ASCII bytes,
+    mostly CJK; real CJK text has kana and punctuation that are not, and Latin text has few
+    such characters ("…", "•"). Private-use characters (icon fonts) and C1 controls (text that
+    was decoded wrongly once) are found in web pages' text."""
+    if "\0" in sample:
+        return False
+    not_text = sum(1 for char in sample if char < " " and not char.isspace()
+                   or unicodedata.category(char) == "Cn")
+    if not_text > len(sample) * _UTF16_MAX_NOT_TEXT:
+        return False
+    wide = [ord(char) for char in sample if ord(char) > 0xFF]
+    ascii_pairs = sum(1 for code in wide
+                      if 0x2020 <= code <= 0x7E7E and 0x20 <= code & 0xFF <= 0x7E)
+    return ascii_pairs < len(wide) or ascii_pairs <= len(sample) * _UTF16_MAX_ASCII_PAIRS
 
 
 def decode_text(data: bytes, name: str = "<input>", charset: str | None = None) -> str:
