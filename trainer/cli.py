@@ -168,10 +168,12 @@ def predict(inputs, output, models, output_format, input_format, jobs, no_claims
     """Label the paragraphs of every article in INPUTS.
 
     INPUTS are .txt, .html/.htm or .jsonl files (one article per line: {"id", "text" or
-    "html"}), pages saved as one file (.mhtml/.mht), web archives (.warc, Common Crawl's
-    .wet: each HTML or text page an article), optionally compressed (gzip, bzip2, xz),
-    directories (searched recursively, into symlinked folders too; saved pages' .css, .js,
-    images, fonts and X_files/ folders skipped), or - for stdin. An article that cannot be
+    "html"}; a .json file may also hold one such object, or an array of them), pages saved
+    as one file (.mhtml/.mht), web archives (.warc, Common Crawl's .wet: each HTML or text
+    page an article), optionally compressed (gzip, bzip2, xz), directories (searched
+    recursively, into symlinked folders too; hidden files and folders, this run's output file,
+    and saved pages' .css, .js, images, fonts and X_files/ folders skipped and counted), or -
+    for stdin. An article that cannot be
     read or segmented, or an input that holds none, becomes a record with its error, reported
     on stderr; the exit status is 1 when any failed. Stopped by Ctrl-C (SIGTERM), it exits
     with 130 (143) and leaves an output file as it was.
