@@ -307,3 +307,12 @@ def test_threshold_overrides_left_out_keep_the_ones_set_before(predictor):
     scores = [p["content_score"] for p in predictor.predict(text, claims=False)["paragraphs"]]
     marked = both.with_thresholds(claim=0.5).predict(text, claims=False)["paragraphs"]
     assert [p["content"] for p in marked] == [score >= 0.9 for score in scores]
+
+
+def test_writing_to_a_closed_standard_output_is_refused_clearly(tmp_path, monkeypatch):
+    from trainer.predict import _output_stream
+
+    monkeypatch.setattr("sys.stdout", None)
+    with pytest.raises(ValueError, match="standard output is closed: give an output file"):
+        with _output_stream("-"):
+            pass

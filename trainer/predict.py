@@ -1175,6 +1175,8 @@ def _output_stream(output: str) -> Iterator[TextIO]:
     when everything was written, so a failed run never leaves a partial output file. A device
     or pipe (``/dev/null``, a FIFO) is written directly: renaming over it would replace it."""
     if output == "-":
+        if sys.stdout is None:  # the process was started with its stdout closed (`>&-`)
+            raise ValueError("standard output is closed: give an output file")
         stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
         try:
             yield stream
