@@ -1,4 +1,5 @@
-"""Decoding input bytes: UTF-16 without a byte-order mark."""
+"""Decoding input bytes: UTF-16 without a byte-order mark, and pages whose declared charset is
+wrong."""
 
 from __future__ import annotations
 
@@ -85,3 +86,70 @@ def test_binary_data_is_still_refused(data):
     with pytest.raises(InputError, match=r"^data\.bin: (looks like binary data|a PNG image|"
                                          r"a PDF document)"):
         decode_html(data, "data.bin")
+
+
+FRENCH = "Café crème brûlée — “quotes” naïve façade. Second paragraph with €uro sign and ß."
+
+
+def _page(meta: str, text: str) -> str:
+    return f"<html><head>{meta}<title>T</title></head><body><p>{text}</p></body></html>"
+
+
+@pytest.mark.parametrize("meta", ['<meta charset="utf-8">', '<meta charset="UTF-16">',
+                                  '<meta http-equiv="Content-Type" content="text/html; '
+                                  'charset=utf-8">'])
+def test_a_page_declared_utf8_that_is_not_is_read_as_an_undeclared_one(meta):
+    # windows-1252 bytes declared UTF-8 came out as "Caf� cr�me", with no warning.
+    data = _page(meta, FRENCH).encode("cp1252")
+    assert decode_html(data, "page.html") == _page(meta, FRENCH)
+    # Undeclared, as detection reads it.
+    assert decode_html(_page("", FRENCH).encode("cp1252")) == _page("", FRENCH)
+
+
+def test_a_page_served_as_utf8_that_is_not_is_read_as_an_undeclared_one():
+    data = _page("", FRENCH).encode("cp1252")
+    assert decode_html(data, "page.html", charset="utf-8") == _page("", FRENCH)
+    # Plain text is UTF-8 or UTF-16 or the charset it was served with: served wrongly as
+    # UTF-8, it is refused as unserved text is, not read with U+FFFD.
+    with pytest.raises(InputError, match=r"notes\.txt: line 1: not valid UTF-8 \(byte 0xe9"):
+        decode_text(FRENCH.encode("cp1252"), "notes.txt", charset="utf-8")
+
+
+@pytest.mark.parametrize("meta", ['<meta charset="utf-8">', ""])
+def test_utf8_with_a_stray_byte_is_still_utf8(meta):
+    # A page cut inside a character, or with one bad byte: read as UTF-8, that byte replaced.
+    # Undeclared, detection read it all as another charset ("Ã©" for "é").
+    page = _page(meta, FRENCH * 3).encode("utf-8")
+    middle = page.index("brûlée".encode()) + 3  # inside "û"
+    damaged = page[:middle] + page[middle + 1:]
+    assert decode_html(damaged) == damaged.decode("utf-8", errors="replace")
+    cut = page[:page.rindex("ß".encode()) + 1]
+    assert decode_html(cut) == cut[:-1].decode() + "\ufffd"
+    served = FRENCH.encode() + b"\xff\n"
+    assert decode_text(served, charset="utf-8") == FRENCH + "\ufffd\n"
+
+
+JAPANESE = "日本語のテキストです。東京都は日本の首都である。二番目の段落です。"
+
+
+@pytest.mark.parametrize("codec", ["shift_jis", "cp932", "euc_jp"])
+@pytest.mark.parametrize("declared", ["iso-8859-1", "windows-1252", "windows-1251"])
+def test_a_japanese_page_declared_in_a_single_byte_charset_is_read_as_japanese(codec,
+                                                                               declared):
+    page = _page(f'<meta charset="{declared}">', JAPANESE)
+    assert decode_html(page.encode(codec), "page.html") == page
+    assert decode_html(_page("", JAPANESE).encode(codec), charset=declared) == _page("", JAPANESE)
+
+
+def test_latin_text_that_is_also_valid_shift_jis_is_read_as_declared():
+    page = _page('<meta charset="iso-8859-1">', "Crème brûlée, Mädchen, Käse, Bäcker, Häuser.")
+    data = page.encode("cp1252")
+    assert "Cr鑪e br璉馥" in data.decode("cp932")  # an accented letter and the next byte: kanji
+    assert decode_html(data) == page
+
+
+def test_a_wrong_single_byte_declaration_is_followed_without_strong_evidence():
+    # Russian in windows-1251 declared Latin-1, read as windows-1252: any bytes decode in
+    # both, and nothing tells them apart as surely as kana tell Japanese.
+    page = _page('<meta charset="iso-8859-1">', "Москва – столица России, крупнейший город.")
+    assert decode_html(page.encode("cp1251")) == page.encode("cp1251").decode("cp1252")

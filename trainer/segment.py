@@ -288,7 +288,9 @@ def decode_text(data: bytes, name: str = "<input>", charset: str | None = None) 
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         served = _codec(charset)
-        if served:
+        # Served as UTF-8 but not UTF-8 beyond a stray byte: the header is wrong, and plain
+        # text has no detection, so it is refused as unserved text is.
+        if served and (served != "utf-8" or _mostly_utf8(data)):
             return data.decode(served, errors="replace")
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(
@@ -315,8 +317,12 @@ def _codec(charset: str | None) -> str | None:
     return codec
 
 
-_LATIN_FAMILY = frozenset({"cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso8859_2",
-                           "iso8859_9", "iso8859_15", "mac_roman", "cp850"})
+# The Latin-script single-byte code pages a detector may name: Windows, ISO 8859, DOS, Mac.
+_LATIN_FAMILY = frozenset({
+    "cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso8859_2", "iso8859_3", "iso8859_4",
+    "iso8859_9", "iso8859_10", "iso8859_13", "iso8859_14", "iso8859_15", "iso8859_16",
+    "cp437", "cp775", "cp850", "cp852", "cp857", "cp858", "cp860", "cp861", "cp863", "cp865",
+    "mac_roman", "mac_latin2", "mac_iceland", "mac_turkish", "hp_roman8"})
 
 
 # What browsers read a declared charset as (the WHATWG Encoding Standard), where Python's codec
@@ -343,16 +349,61 @@ _WHATWG_CODECS = {
 _SEVEN_BIT = frozenset({"utf-7", "utf7", "hz-gb-2312", "hz"})
 
 
+def _mostly_utf8(data: bytes) -> bool:
+    """Whether bytes that are not valid UTF-8 still hold more bytes of valid multi-byte UTF-8
+    characters than invalid bytes: UTF-8 with a few bad bytes (a page cut short, a stray byte),
+    best read as UTF-8, rather than text in another charset."""
+    valid = data.decode("utf-8", errors="ignore")
+    valid_bytes = len(valid.encode("utf-8"))
+    multibyte_bytes = valid_bytes - len(valid.encode("ascii", errors="ignore"))
+    return multibyte_bytes > len(data) - valid_bytes
+
+
+@lru_cache
+def _single_byte(codec: str) -> bool:
+    """Whether ``codec`` reads each byte as one character (windows-1252, ISO 8859, KOI8-R...),
+    so that it decodes nearly any bytes and a wrong declaration of it shows no errors."""
+    return codec != "utf-8" and len(bytes(range(128, 256)).decode(codec, errors="replace")) == 128
+
+
+_KANA = re.compile("[\u3041-\u30ff]")  # hiragana and katakana, not the half-width kind
+_MIN_KANA = 10
+_MIN_KANA_SHARE = 1 / 5  # of the characters beyond ASCII; Japanese prose has over a third
+
+
+def _japanese(data: bytes) -> str | None:
+    """``data`` read as Shift-JIS or EUC-JP when it is valid in one and reads as Japanese
+    there, with kana among its characters, else None. Japanese pages declared in a single-byte
+    charset (often Latin-1, a server's default) are told so: text in a single-byte charset
+    that happens to be valid Shift-JIS or EUC-JP reads as scattered kanji, hardly any kana."""
+    for codec in ("cp932", "euc_jp"):  # cp932: Microsoft's Shift-JIS, as browsers read it
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        beyond_ascii = len(text) - len(text.encode("ascii", errors="ignore"))
+        kana = len(_KANA.findall(text))
+        if kana >= _MIN_KANA and kana >= beyond_ascii * _MIN_KANA_SHARE:
+            return text
+    return None
+
+
 def decode_html(data: bytes | str, name: str = "<input>", charset: str | None = None) -> str:
-    """Decode HTML bytes: a byte-order mark; else UTF-8 when the bytes are valid UTF-8; else
-    the declared charset (read as browsers read it); else a detected one. ``charset`` is one
-    the page was served with (an HTTP ``Content-Type`` header's): as in browsers, it comes
-    before the page's own ``<meta>`` declaration.
+    """Decode HTML bytes: a byte-order mark or UTF-16 (:func:`utf16_codec`); else UTF-8 when
+    the bytes are valid UTF-8; else the declared charset (read as browsers read it); else a
+    detected one. ``charset`` is one the page was served with (an HTTP ``Content-Type``
+    header's): as in browsers, it comes before the page's own ``<meta>`` declaration.
 
     Valid UTF-8 comes before the declared charset because pages are often re-encoded as UTF-8
     (by a crawler, a CMS) and keep their old declaration: every WCXB page declaring
     ISO-8859-1 is UTF-8, and read as declared its quotes came out as "â€™". Non-ASCII text in
     a single- or double-byte charset is practically never valid UTF-8.
+
+    A declaration is overruled only on strong evidence, as it decodes silently wrong: a page
+    declared UTF-8 (or none) whose bytes are mostly UTF-8 but for a few bad ones is UTF-8, a
+    bad byte replaced by U+FFFD (browsers do the same); one declared UTF-8 that is not is
+    detected, as undeclared pages are; and one declared in a single-byte charset (which any
+    bytes decode in) that is valid Shift-JIS or EUC-JP reading as Japanese is read so.
     """
     if isinstance(data, str):
         return data
@@ -372,7 +423,13 @@ def decode_html(data: bytes | str, name: str = "<input>", charset: str | None = 
         except UnicodeDecodeError:
             pass
     codec = _codec(declared)
-    if codec:  # else no charset, or an unknown one: fall through to detection
+    if codec in (None, "utf-8") and _mostly_utf8(data):
+        return data.decode("utf-8", errors="replace")  # a stray byte, a character cut short
+    if codec and _single_byte(codec):
+        japanese = _japanese(data)
+        if japanese:
+            return japanese
+    if codec and codec != "utf-8":  # else no charset, an unknown one or UTF-8 wrongly: detect
         return data.decode(codec, errors="replace")
     from charset_normalizer import from_bytes
 
