@@ -316,3 +316,16 @@ def test_writing_to_a_closed_standard_output_is_refused_clearly(tmp_path, monkey
     with pytest.raises(ValueError, match="standard output is closed: give an output file"):
         with _output_stream("-"):
             pass
+
+
+def test_a_models_folder_with_a_bundle_in_the_wrong_place_is_refused(tmp_path):
+    # The HTML content model where the text one belongs would label every text article wrongly.
+    from conftest import REPO
+    from trainer.bundle import BundleError
+
+    for name, target in (("content-html", "content-html"), ("content-text", "content-html"),
+                         ("claim", "claim")):
+        (tmp_path / name).symlink_to(REPO / "models" / target)
+    with pytest.raises(BundleError, match=r"content-text: holds a model trained on html input; "
+                                          r"the text content model must be trained on text"):
+        Predictor.load(tmp_path)

@@ -52,7 +52,7 @@ import trainer
 
 from .accelerate import accelerate
 from .atomic import replacing
-from .bundle import MANIFEST_FILE, MODEL_TASKS, Bundle, BundleError, load_bundle
+from .bundle import MANIFEST_FILE, MODEL_TASKS, Bundle, BundleError, load_models_bundle
 from .lean import refusing_pyarrow
 from .memo import shared_work
 from .rows import articles_frame
@@ -134,13 +134,9 @@ class Predictor:
                 f"{', '.join(f'{name}/' for name in MODEL_TASKS)} bundles (copy or link the "
                 f"shipped ones beside yours) and name that folder")
         names = [name for name in MODEL_TASKS if claims or MODEL_TASKS[name] != "claim"]
-        bundles = {name: load_bundle(path / name) for name in names}
+        bundles = {name: load_models_bundle(path, name) for name in names}
         for bundle in bundles.values():
             accelerate(bundle.model)
-        for name, bundle in bundles.items():
-            if bundle.task != MODEL_TASKS[name]:
-                raise BundleError(f"{path / name}: holds a {bundle.task!r} model, "
-                                  f"expected {MODEL_TASKS[name]!r}; put the right bundle there")
         return cls(path, content_html=bundles["content-html"],
                    content_text=bundles["content-text"], claim=bundles.get("claim"))
 
