@@ -380,3 +380,8 @@ def test_noframes_and_noembed_markup_is_read_as_html():
         ("Welcome", "h1", 3), ("Our opening hours & prices.", "p", 4)]
     assert segment_html("<p>a</p><noembed>Fish &amp; chips</noembed><xmp><b>x</b></xmp>"
                         ).text == "a\nFish & chips<b>x</b>"  # <xmp> shows its markup
+
+
+def test_an_mhtml_page_given_as_text_is_refused_saying_why():
+    with pytest.raises(InputError, match=r"page\.mhtml: an MHTML page must be given as bytes"):
+        segment("MIME-Version: 1.0\nContent-Type: multipart/related", "mhtml", "page.mhtml")

@@ -748,6 +748,9 @@ def segment(data: bytes | str, format: str | None = None, name: str = "<input>",
         format = sniff_format(data)
     if format == "html":
         return segment_html(data, name, charset)
+    if format == "mhtml":  # given as str: its parts' encodings are gone with the bytes
+        raise InputError(f"{name}: an MHTML page must be given as bytes (the saved file read "
+                         f"in binary mode), not as text")
     if format != "text":
         raise ValueError(unknown_format(format))
     text = decode_text(data, name, charset) if isinstance(data, bytes) else data
