@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trainer.bundle import read_manifest
-from trainer.dataset import UNREAD_PAGE_REASONS, load_dataset, skipped_pages
+from trainer.dataset import load_dataset, skipped_pages
 from trainer.evaluate import PageStore
 from trainer.segment import decode_html, segment_html, segment_text
 
@@ -69,14 +69,8 @@ def _test_split_pages(dataset_path: str, source: str) -> tuple[dict[str, str], d
     test = load_dataset(dataset_path)["test"].select_columns(["source", "article_id",
                                                               "page_type"]).to_pandas()
     test = test[test["source"] == source]
-    pages = test.groupby("article_id")["page_type"].first().to_dict()
-    left_out = {}
-    for article, (page_type, reason) in skipped_pages(dataset_path, "test", source).items():
-        if reason.startswith(UNREAD_PAGE_REASONS):
-            pages[article] = page_type
-        else:
-            left_out[article] = reason.split(":")[0]
-    return pages, left_out
+    unread, left_out = skipped_pages(dataset_path, ["test"], source)
+    return test.groupby("article_id")["page_type"].first().to_dict() | unread, left_out
 
 
 def _common_test_pages(configs: list[dict], source: str) -> tuple[dict[str, str], dict]:

@@ -189,22 +189,29 @@ def build(config: dict, progress: bool = False) -> DatasetDict:
 # Why a built dataset holds no rows of a page: the page itself could not be read into
 # paragraphs (evaluation scores it as a page the model output nothing for; other tools may
 # still read it), or there was nothing to score it against (it is left out for every system).
-UNREAD_PAGE_REASONS = ("no text blocks", "undecodable html")
+_UNREAD_PAGE_REASONS = ("no text blocks", "undecodable html")
 
 
-def skipped_pages(path, split: str, source: str) -> dict[str, tuple[str, str]]:
+def skipped_pages(path, splits, source: str) -> tuple[dict[str, str], dict[str, str]]:
     """Pages of ``source`` that the build of the dataset at ``path`` skipped whole, though
-    their site falls in ``split``: article id -> (page type, reason)."""
+    their site falls in one of ``splits``: those our segmenter could not read (article id ->
+    page type; scored as empty output) and the others (article id -> reason; left out for
+    every system: no gold text, no HTML)."""
+    unread, left_out = {}, {}
     skipped = Path(path) / "skipped.jsonl"
     if not skipped.is_file():
-        return {}
-    pages = {}
+        return unread, left_out
     with skipped.open(encoding="utf-8") as f:
         for line in f:
             item = json.loads(line)
-            if item["source"] == source and item.get("split") == split:
-                pages[f"{source}:{item['item']}"] = (item["page_type"], item["reason"])
-    return pages
+            if item["source"] != source or item.get("split") not in splits:
+                continue
+            article, reason = f"{source}:{item['item']}", item["reason"]
+            if reason.startswith(_UNREAD_PAGE_REASONS):
+                unread[article] = item["page_type"]
+            else:
+                left_out[article] = reason.split(":")[0]
+    return unread, left_out
 
 
 def _shared_groups(groups_by_split: dict[str, set]) -> list[str]:

@@ -34,7 +34,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from .atomic import write_text_atomically
-from .dataset import UNREAD_PAGE_REASONS, is_built, skipped_pages
+from .dataset import is_built, skipped_pages
 from .metrics import (MIN_INTERVAL_UNITS, bootstrap_interval, calibration_table,
                       classification_scores, count_f1, count_macro_f1, page_scores,
                       shingle_prf, word_prf)
@@ -389,20 +389,6 @@ def _content_targets(result: dict, paragraphs: dict, input_mode: str, rows: pd.D
     return found
 
 
-def _skipped_pages(data: Path, splits: list[str], source: str) -> tuple[dict, dict]:
-    """The pages of ``splits`` that the dataset holds no rows of: those our segmenter could
-    not read (article id -> page type; scored, the model's output empty) and the others
-    (article id -> reason; left out for every system: no gold text, no HTML)."""
-    unread, left_out = {}, {}
-    for split in splits:
-        for article, (page_type, reason) in skipped_pages(data, split, source).items():
-            if reason.startswith(UNREAD_PAGE_REASONS):
-                unread[article] = page_type
-            else:
-                left_out[article] = reason.split(":")[0]
-    return unread, left_out
-
-
 def _skipped_note(unread: dict, left_out: dict) -> str:
     note = ""
     if unread:
@@ -479,7 +465,7 @@ def _evaluate(model_dir, data, split: str, output, progress: bool) -> dict:
         store = PageStore(_dataset_summary(data))
         if store.available("wcxb"):
             log.info("page-level WCXB word F1 with baselines")
-            unread, left_out = _skipped_pages(data, [split], "wcxb")
+            unread, left_out = skipped_pages(data, [split], "wcxb")
             pages = content_pages(bundle.model, threshold, input_mode, rows, scores, store,
                                   "wcxb", word_prf, "wcxb", progress, unread)
             pages["description"] = (
@@ -496,7 +482,7 @@ def _evaluate(model_dir, data, split: str, output, progress: bool) -> dict:
             if len(sh_rows):
                 log.info("page-level ScrapingHub shingle F1 with baselines")
                 sh_scores = bundle.model.predict_proba(sh_rows)[:, 1]
-                unread, left_out = _skipped_pages(
+                unread, left_out = skipped_pages(
                     data, ["train", "validation", "test"] if external else [split],
                     "scrapinghub")
                 pages = content_pages(bundle.model, threshold, input_mode, sh_rows, sh_scores,
